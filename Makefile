@@ -1,0 +1,163 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# dotguard: `make help` lists the targets. Quiet by default, V=1 shows commands.
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+SAN ?= 0
+ARCH := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+CC ?= gcc
+CLANG ?= clang
+BPFTOOL ?= bpftool
+PREFIX ?= /usr/local
+DESTDIR ?=
+
+ifeq ($(SAN),1)
+OUT := .output-san
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+else
+OUT := .output
+SANFLAGS :=
+endif
+
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 -Wall -Wextra -Werror -I$(OUT) -Iinclude -Iuser $(SANFLAGS)
+LDFLAGS += $(SANFLAGS)
+LDLIBS := -lxdp -lbpf -lmnl -lelf -lz
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -I. -Iinclude
+
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUT)/%.bpf.o,$(BPF_SRCS))
+SKELS := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
+BPF_HDRS := $(wildcard bpf/*.h) $(wildcard include/dotguard/*.h)
+
+USER_SRCS := $(wildcard user/*.c)
+USER_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(USER_SRCS))
+LIB := $(OUT)/libdotguard.a
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
+BPFT_SRCS := $(wildcard tests/bpf/test_*.c)
+BPFT_BINS := $(patsubst tests/bpf/%.c,$(OUT)/tests/%,$(BPFT_SRCS))
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(OUT)/fuzz/%,$(FUZZ_SRCS))
+BENCH_SRCS := $(wildcard tools/bench/*.c)
+BENCH_BINS := $(patsubst tools/bench/%.c,$(OUT)/bench/%,$(BENCH_SRCS))
+
+DEB_PKGS := clang llvm bpftool libbpf-dev libxdp-dev libwolfssl-dev libmnl-dev \
+	libelf-dev zlib1g-dev pkg-config libcmocka-dev libclang-rt-14-dev \
+	iproute2 tcpdump bind9-dnsutils knot-dnsutils unbound dnsperf openssl \
+	python3
+
+.DELETE_ON_ERROR:
+.PHONY: all help deps check-tools vmlinux test unit-test bpf-test fuzz-test \
+	net-test fuzz bench demo clean install uninstall
+
+all: dotguard
+
+help:
+	@echo 'dotguard make targets:'
+	@echo '  all (default)  build the BPF objects, skeletons and ./dotguard'
+	@echo '  deps           apt-get install what the build and tests need'
+	@echo '  check-tools    report clang, bpftool and libbpf versions'
+	@echo '  test           every test; ends with "N passed, N failed"'
+	@echo '  SAN=1 test     the same under ASan + UBSan'
+	@echo '  demo           a throwaway netns world showing the guard at work'
+	@echo '  bench          per-packet cost of the guard programs vs no-op'
+	@echo '  vmlinux        regenerate vmlinux.h from this kernel'
+	@echo '  install        install to $$(DESTDIR)$$(PREFIX)'
+	@echo '  clean          remove build output'
+	@echo 'Variables: V=1 (show commands), SAN=1, PREFIX, DESTDIR'
+
+deps:
+	$(Q)missing=$$(for p in $(DEB_PKGS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "  DEPS     installing:" $$missing; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -qq --no-install-recommends $$missing >/dev/null || exit 1; \
+	else echo "  DEPS     all present"; fi
+	$(Q)$(MAKE) --no-print-directory check-tools
+
+check-tools:
+	$(Q)command -v $(CLANG) >/dev/null || { echo "error: clang not found: run 'make deps'"; exit 1; }
+	$(Q)command -v $(BPFTOOL) >/dev/null || { echo "error: bpftool not found: run 'make deps'"; exit 1; }
+	$(Q)pkg-config --exists libbpf || { echo "error: libbpf not found: run 'make deps'"; exit 1; }
+	$(Q)pkg-config --exists libxdp || { echo "error: libxdp not found: run 'make deps'"; exit 1; }
+	$(Q)echo "  TOOLS    $$($(CLANG) --version | head -1); $$($(BPFTOOL) version | head -1); libbpf $$(pkg-config --modversion libbpf); libxdp $$(pkg-config --modversion libxdp)"
+
+vmlinux:
+	$(call msg,GEN,vmlinux.h)
+	$(Q)tools/gen-vmlinux.sh vmlinux.h
+
+$(OUT) $(OUT)/user $(OUT)/tests $(OUT)/fuzz $(OUT)/bench:
+	$(Q)mkdir -p $@
+
+$(OUT)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) vmlinux.h | $(OUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUT)/%.skel.h: $(OUT)/%.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name dg_$(subst guard_,,$*) > $@ 2>/dev/null
+
+$(OUT)/user/%.o: user/%.c $(wildcard user/*.h) $(wildcard include/dotguard/*.h) $(SKELS) | $(OUT)/user
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(LIB): $(filter-out $(OUT)/user/main.o,$(USER_OBJS))
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+dotguard: $(OUT)/user/main.o $(LIB)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(OUT)/tests/test_%: tests/unit/test_%.c $(LIB) | $(OUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< $(LIB) -lcmocka $(LDLIBS) -o $@
+
+$(OUT)/tests/test_%: tests/bpf/test_%.c tests/bpf/*.h $(SKELS) $(LIB) | $(OUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/bpf $(LDFLAGS) $< $(LIB) $(LDLIBS) -o $@
+
+# libFuzzer targets are always built with clang and its sanitizers; each
+# links the sources its parser needs (FUZZ_SRCS_<name>).
+FUZZ_SRCS_fuzz_config := user/config.c user/log.c
+FUZZ_SRCS_fuzz_parse :=
+FUZZ_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -Iinclude -Iuser -I. \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+$(OUT)/fuzz/%: tests/fuzz/%.c $(BPF_HDRS) $(wildcard user/*.h) | $(OUT)/fuzz
+	$(call msg,FUZZ,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(FUZZ_SRCS_$*) $(LDLIBS) -o $@
+
+$(OUT)/bench/%: tools/bench/%.c $(SKELS) $(LIB) | $(OUT)/bench
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/bpf $(LDFLAGS) $< $(LIB) $(LDLIBS) -o $@
+
+fuzz: $(FUZZ_BINS)
+
+test: dotguard $(UNIT_BINS) $(BPFT_BINS) $(FUZZ_BINS)
+	$(Q)OUT=$(OUT) SAN=$(SAN) tests/run.sh
+
+bench: dotguard $(BENCH_BINS)
+	$(Q)for b in $(BENCH_BINS); do $$b || exit 1; done
+
+demo: deps dotguard
+	$(Q)tools/demo.sh
+
+install: dotguard
+	$(call msg,INSTALL,$(DESTDIR)$(PREFIX)/sbin/dotguard)
+	$(Q)install -D -m 0755 dotguard $(DESTDIR)$(PREFIX)/sbin/dotguard
+
+uninstall:
+	$(Q)rm -f $(DESTDIR)$(PREFIX)/sbin/dotguard
+
+clean:
+	$(call msg,CLEAN,)
+	$(Q)rm -rf .output .output-san dotguard

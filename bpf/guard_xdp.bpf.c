@@ -1,0 +1,37 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* Gateway mode: XDP ingress on each LAN-facing interface. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include <xdp/xdp_helpers.h>
+#include "guard.h"
+#include "verdict.h"
+
+/* Run early among libxdp's programs; chain on to the next one on pass. */
+struct {
+	__uint(priority, 10);
+	__uint(XDP_PASS, 1);
+} XDP_RUN_CONFIG(dg_xdp_gateway);
+
+SEC("xdp")
+int dg_xdp_gateway(struct xdp_md *ctx)
+{
+	struct dg_pkt p = {};
+	__u32 action, key;
+	int ret = XDP_DROP;
+
+	dg_classify((void *)(long)ctx->data, (void *)(long)ctx->data_end,
+		    dg_cfg.l3_only, &p);
+	action = dg_decide(&p);
+	if (action == DG_A_REDIRECT) {
+		key = dg_cfg.slot * DG_MAX_QUEUES +
+		      (ctx->rx_queue_index & (DG_MAX_QUEUES - 1));
+		/* XDP_PASS comes back only when no socket is there. */
+		ret = bpf_redirect_map(&dg_xsks, key, XDP_PASS);
+		if (ret != XDP_REDIRECT)
+			return dg_verdict_xdp(ctx, p.reason, DG_A_FAIL_CLOSED, 0);
+	}
+	return dg_verdict_xdp(ctx, p.reason, action, ret);
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,0 +1,235 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Bounded packet parsers shared by every guard program (and compiled for
+ * the host by the fuzz target). Each helper reads one header at the cursor,
+ * checks it fits before touching it, advances the cursor past it, and
+ * returns the next protocol (>= 0) or -DG_R_<reason> (< 0).
+ *
+ * Byte order: every returned protocol or port is in HOST order; fields
+ * copied into struct dg_frag_key stay in NETWORK order (see abi.h).
+ *
+ * The includer provides the kernel header types (vmlinux.h in BPF,
+ * linux headers on the host), bpf_ntohs() and __always_inline.
+ */
+#ifndef DOTGUARD_PARSE_H
+#define DOTGUARD_PARSE_H
+
+#include "../include/dotguard/abi.h"
+
+#define DG_ETH_P_IP 0x0800
+#define DG_ETH_P_IPV6 0x86DD
+#define DG_ETH_P_8021Q 0x8100
+#define DG_ETH_P_8021AD 0x88A8
+
+#define DG_IPPROTO_HOPOPTS 0
+#define DG_IPPROTO_TCP 6
+#define DG_IPPROTO_UDP 17
+#define DG_IPPROTO_ROUTING 43
+#define DG_IPPROTO_FRAGMENT 44
+#define DG_IPPROTO_AH 51
+#define DG_IPPROTO_DSTOPTS 60
+
+#define DG_IP_MF 0x2000
+#define DG_IP_OFFSET 0x1FFF
+#define DG_IP6_OFFSET 0xFFF8
+#define DG_IP6_MF 0x0001
+
+enum dg_frag { DG_FRAG_NONE = 0, DG_FRAG_FIRST, DG_FRAG_LATER };
+
+struct dg_cursor {
+	void *pos;
+	void *end;
+};
+
+/* What the parsers learned about one packet. */
+struct dg_pkt {
+	__u32 reason;		/* enum dg_reason */
+	__u8 family;		/* 4, 6, or 0 before the IP header */
+	__u8 l4proto;		/* IPPROTO_* of the transport, once known */
+	__u8 frag;		/* enum dg_frag */
+	__u8 _pad;
+	struct dg_frag_key fkey; /* filled only when frag != DG_FRAG_NONE */
+};
+
+struct dg_vlan_hdr {
+	__be16 tci;
+	__be16 encap_proto;
+};
+
+struct dg_ipv6_ext {
+	__u8 nexthdr;
+	__u8 hdrlen;		/* units per type: see dg_parse_ipv6 */
+};
+
+struct dg_ipv6_frag {
+	__u8 nexthdr;
+	__u8 reserved;
+	__be16 frag_off;	/* offset << 3 | M */
+	__be32 id;
+};
+
+/*
+ * Ethernet plus up to DG_MAX_VLAN_DEPTH 802.1Q/802.1ad tags.
+ * Returns the inner EtherType (host order), -DG_R_RUNT when there is no
+ * whole Ethernet header, -DG_R_TRUNCATED when a tag is cut short, or
+ * -DG_R_LIMIT_VLAN when more tags follow than we walk.
+ */
+static __always_inline int dg_parse_eth(struct dg_cursor *c)
+{
+	struct ethhdr *eth = c->pos;
+	struct dg_vlan_hdr *vh;
+	int proto, i;
+
+	if ((void *)(eth + 1) > c->end)
+		return -DG_R_RUNT;
+	c->pos = eth + 1;
+	proto = bpf_ntohs(eth->h_proto);
+
+#pragma unroll
+	for (i = 0; i < DG_MAX_VLAN_DEPTH; i++) {
+		if (proto != DG_ETH_P_8021Q && proto != DG_ETH_P_8021AD)
+			return proto;
+		vh = c->pos;
+		if ((void *)(vh + 1) > c->end)
+			return -DG_R_TRUNCATED;
+		c->pos = vh + 1;
+		proto = bpf_ntohs(vh->encap_proto);
+	}
+	if (proto == DG_ETH_P_8021Q || proto == DG_ETH_P_8021AD)
+		return -DG_R_LIMIT_VLAN;
+	return proto;
+}
+
+/*
+ * IPv4 header including options (length from IHL, at most 60 bytes).
+ * Returns the transport protocol, -DG_R_TRUNCATED, or -DG_R_MALFORMED
+ * (version != 4 or IHL < 5). Records fragment state in p.
+ */
+static __always_inline int dg_parse_ipv4(struct dg_cursor *c, struct dg_pkt *p)
+{
+	struct iphdr *ip = c->pos;
+	__u32 hlen;
+	__u16 frag_off;
+
+	if ((void *)(ip + 1) > c->end)
+		return -DG_R_TRUNCATED;
+	if (ip->version != 4 || ip->ihl < 5)
+		return -DG_R_MALFORMED;
+	hlen = ip->ihl * 4;
+	if (c->pos + hlen > c->end)
+		return -DG_R_TRUNCATED;
+	c->pos += hlen;
+
+	frag_off = bpf_ntohs(ip->frag_off);
+	if (frag_off & (DG_IP_MF | DG_IP_OFFSET)) {
+		p->frag = (frag_off & DG_IP_OFFSET) ? DG_FRAG_LATER : DG_FRAG_FIRST;
+		__builtin_memcpy(p->fkey.saddr, &ip->saddr, 4);
+		__builtin_memcpy(p->fkey.daddr, &ip->daddr, 4);
+		p->fkey.id = ip->id;
+		p->fkey.family = 4;
+		p->fkey.proto = ip->protocol;
+	}
+	return ip->protocol;
+}
+
+/*
+ * IPv6 header and its extension chain: hop-by-hop, routing, destination
+ * options, AH and fragment headers, at most DG_MAX_EXTHDRS of them.
+ * Returns the upper-layer protocol, -DG_R_TRUNCATED, -DG_R_MALFORMED
+ * (version != 6) or -DG_R_LIMIT_EXTHDR. A later fragment stops the walk:
+ * what follows its fragment header is payload, not headers.
+ */
+static __always_inline int dg_parse_ipv6(struct dg_cursor *c, struct dg_pkt *p)
+{
+	struct ipv6hdr *ip6 = c->pos;
+	struct dg_ipv6_ext *ext;
+	struct dg_ipv6_frag *fh;
+	__u16 frag_off;
+	__u32 len;
+	int nexthdr, i;
+
+	if ((void *)(ip6 + 1) > c->end)
+		return -DG_R_TRUNCATED;
+	if (ip6->version != 6)
+		return -DG_R_MALFORMED;
+	c->pos = ip6 + 1;
+	nexthdr = ip6->nexthdr;
+
+	for (i = 0; i < DG_MAX_EXTHDRS; i++) {
+		switch (nexthdr) {
+		case DG_IPPROTO_HOPOPTS:
+		case DG_IPPROTO_ROUTING:
+		case DG_IPPROTO_DSTOPTS:
+		case DG_IPPROTO_AH:
+			ext = c->pos;
+			if ((void *)(ext + 1) > c->end)
+				return -DG_R_TRUNCATED;
+			/* AH counts 4-byte units minus 2 (RFC 4302), the
+			 * others 8-byte units minus 1 (RFC 8200). */
+			if (nexthdr == DG_IPPROTO_AH)
+				len = ((__u32)ext->hdrlen + 2) * 4;
+			else
+				len = ((__u32)ext->hdrlen + 1) * 8;
+			nexthdr = ext->nexthdr;
+			if (c->pos + len > c->end)
+				return -DG_R_TRUNCATED;
+			c->pos += len;
+			break;
+		case DG_IPPROTO_FRAGMENT:
+			fh = c->pos;
+			if ((void *)(fh + 1) > c->end)
+				return -DG_R_TRUNCATED;
+			c->pos = fh + 1;
+			frag_off = bpf_ntohs(fh->frag_off);
+			nexthdr = fh->nexthdr;
+			if (frag_off & (DG_IP6_OFFSET | DG_IP6_MF)) {
+				p->frag = (frag_off & DG_IP6_OFFSET) ?
+						  DG_FRAG_LATER : DG_FRAG_FIRST;
+				__builtin_memcpy(p->fkey.saddr, &ip6->saddr, 16);
+				__builtin_memcpy(p->fkey.daddr, &ip6->daddr, 16);
+				p->fkey.id = fh->id;
+				p->fkey.family = 6;
+				p->fkey.proto = nexthdr;
+				if (p->frag == DG_FRAG_LATER)
+					return nexthdr;
+			}
+			break;
+		default:
+			return nexthdr;
+		}
+	}
+	switch (nexthdr) {
+	case DG_IPPROTO_HOPOPTS:
+	case DG_IPPROTO_ROUTING:
+	case DG_IPPROTO_DSTOPTS:
+	case DG_IPPROTO_AH:
+	case DG_IPPROTO_FRAGMENT:
+		return -DG_R_LIMIT_EXTHDR;
+	}
+	return nexthdr;
+}
+
+/* UDP header. Returns the destination port (host order) or -DG_R_TRUNCATED. */
+static __always_inline int dg_parse_udp(struct dg_cursor *c)
+{
+	struct udphdr *udp = c->pos;
+
+	if ((void *)(udp + 1) > c->end)
+		return -DG_R_TRUNCATED;
+	c->pos = udp + 1;
+	return bpf_ntohs(udp->dest);
+}
+
+/* TCP fixed header (20 bytes). Returns the destination port (host order)
+ * or -DG_R_TRUNCATED. */
+static __always_inline int dg_parse_tcp(struct dg_cursor *c)
+{
+	struct tcphdr *tcp = c->pos;
+
+	if ((void *)(tcp + 1) > c->end)
+		return -DG_R_TRUNCATED;
+	c->pos = tcp + 1;
+	return bpf_ntohs(tcp->dest);
+}
+
+#endif /* DOTGUARD_PARSE_H */

@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The one ABI between the BPF programs and userspace: map keys and values,
+ * per-load program configuration, policy, limits. Compiles under clang
+ * -target bpf (types from vmlinux.h) and gcc -std=gnu11 (linux/types.h).
+ * Only __u8..__u64 and explicit padding; every layout is checked below.
+ */
+#ifndef DOTGUARD_ABI_H
+#define DOTGUARD_ABI_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+#include "reasons.h"
+
+/* Where a guard program runs. */
+enum dg_hook {
+	DG_HOOK_TC_EGRESS = 0,	/* host mode: clsact egress on an uplink */
+	DG_HOOK_XDP_GATEWAY = 1, /* gateway mode: XDP ingress on a LAN port */
+	DG_HOOK_MAX
+};
+
+/* Guard= mode, as written in [Guard] Mode=. Zero is the safe default:
+ * redirect with nowhere to redirect to is a fail-closed drop. */
+enum dg_mode {
+	DG_MODE_REDIRECT = 0,
+	DG_MODE_DROP = 1,
+	DG_MODE_MONITOR = 2,
+	DG_MODE_MAX
+};
+
+#define DG_DNS_PORT 53
+#define DG_MAX_SLOTS 16		/* attach points (interface x hook) */
+#define DG_MAX_QUEUES 64	/* RX queues per gateway interface */
+#define DG_MAX_VLAN_DEPTH 3	/* 802.1Q / 802.1ad tags walked (QinQ + 1) */
+#define DG_MAX_EXTHDRS 8	/* IPv6 extension headers walked */
+#define DG_MAX_OWN_SOCKETS 1024	/* daemon sockets in the cookie allow-list */
+#define DG_MAX_FRAGS 4096	/* first fragments remembered (LRU) */
+#define DG_IFNAMSIZ 16
+
+#define DG_COUNTER_ENTRIES (DG_MAX_SLOTS * DG_REASON_MAX * DG_ACTION_MAX)
+#define DG_XSK_ENTRIES (DG_MAX_SLOTS * DG_MAX_QUEUES)
+
+/* Index into dg_counters: one slot per attach point x reason x action. */
+static inline __u32 dg_counter_key(__u32 slot, __u32 reason, __u32 action)
+{
+	return (slot * DG_REASON_MAX + reason) * DG_ACTION_MAX + action;
+}
+
+/* Value of dg_counters (per CPU; userspace sums the CPUs). */
+struct dg_counter {
+	__u64 packets;
+	__u64 bytes;
+};
+
+/* Value of dg_policy[0]; the daemon writes it, reload changes it live. */
+struct dg_policy {
+	__u32 mode;		/* enum dg_mode */
+	__u32 capture_ifindex;	/* host mode redirect target, 0 = none yet */
+	__u32 flags;		/* reserved, 0 */
+	__u32 _pad;
+};
+
+/* Per-load program configuration, set through skel->rodata before load. */
+struct dg_prog_cfg {
+	__u32 slot;		/* attach point index, < DG_MAX_SLOTS */
+	__u32 hook;		/* enum dg_hook */
+	__u32 l3_only;		/* 1: device has no L2 header (tun, wireguard) */
+	__u32 _pad;
+};
+
+/* Key of dg_frags: identifies one fragmented datagram (RFC 791 / 8200).
+ * Addresses and id are in network byte order, as on the wire; IPv4
+ * addresses use the first 4 bytes and leave the rest zero. */
+struct dg_frag_key {
+	__u8 saddr[16];
+	__u8 daddr[16];
+	__u32 id;
+	__u8 family;		/* 4 or 6 */
+	__u8 proto;		/* IPPROTO_UDP / IPPROTO_TCP */
+	__u8 _pad[2];
+};
+
+/* dg_attach[slot]: what a `run` attached, so `detach` and `status` know
+ * exactly which program on which interface is ours. */
+#define DG_ATTACH_USED (1u << 0)
+#define DG_ATTACH_HOOK_CREATED (1u << 1) /* we created the clsact qdisc */
+
+struct dg_attach {
+	__u32 flags;		/* DG_ATTACH_* */
+	__u32 hook;		/* enum dg_hook */
+	__u32 ifindex;
+	__u32 prog_id;		/* kernel program ID we attached */
+	__u32 tc_handle;
+	__u32 tc_priority;
+	__u32 xdp_mode;		/* enum xdp_attach_mode (libxdp) */
+	__u32 _pad;
+	char ifname[DG_IFNAMSIZ]; /* name at attach time, for messages */
+};
+
+_Static_assert(sizeof(struct dg_counter) == 16, "dg_counter layout");
+_Static_assert(sizeof(struct dg_policy) == 16, "dg_policy layout");
+_Static_assert(__builtin_offsetof(struct dg_policy, capture_ifindex) == 4,
+	       "dg_policy layout");
+_Static_assert(sizeof(struct dg_prog_cfg) == 16, "dg_prog_cfg layout");
+_Static_assert(sizeof(struct dg_frag_key) == 40, "dg_frag_key layout");
+_Static_assert(__builtin_offsetof(struct dg_frag_key, id) == 32,
+	       "dg_frag_key layout");
+_Static_assert(sizeof(struct dg_attach) == 48, "dg_attach layout");
+_Static_assert(__builtin_offsetof(struct dg_attach, ifname) == 32,
+	       "dg_attach layout");
+_Static_assert(DG_R_RUNT > 0 && DG_R_TRUNCATED > 0,
+	       "parsers return -reason, so parse-failure reasons must be > 0");
+
+#endif /* DOTGUARD_ABI_H */

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * One leveled logger for dotguard and the libraries it drives.
+ * Messages are one line each, on stderr; libbpf, libxdp (and later
+ * wolfSSL) are routed here one level quieter than they ask.
+ */
+#ifndef DG_LOG_H
+#define DG_LOG_H
+
+#include <stdarg.h>
+
+enum dg_log_level {
+	DG_LOG_ERROR = 0,	/* always shown */
+	DG_LOG_WARN,		/* always shown */
+	DG_LOG_INFO,		/* default */
+	DG_LOG_DEBUG,		/* -v */
+	DG_LOG_VERBOSE,		/* -vv: per-query, per-packet */
+};
+
+/* Where messages go; tests install their own to capture exact text. */
+typedef void (*dg_log_sink_fn)(enum dg_log_level level, const char *msg,
+			       void *arg);
+
+/* Show messages at level or more important. Default DG_LOG_INFO. */
+void log_set_level(enum dg_log_level level);
+enum dg_log_level log_get_level(void);
+/* NULL restores the stderr sink. */
+void log_set_sink(dg_log_sink_fn fn, void *arg);
+
+void log_msg(enum dg_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void log_vmsg(enum dg_log_level level, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+
+#define log_error(...) log_msg(DG_LOG_ERROR, __VA_ARGS__)
+#define log_warn(...) log_msg(DG_LOG_WARN, __VA_ARGS__)
+#define log_info(...) log_msg(DG_LOG_INFO, __VA_ARGS__)
+#define log_debug(...) log_msg(DG_LOG_DEBUG, __VA_ARGS__)
+#define log_verbose(...) log_msg(DG_LOG_VERBOSE, __VA_ARGS__)
+
+/* Route libbpf and libxdp output through this logger, demoted one level. */
+void log_hook_libraries(void);
+/* Silence libbpf and libxdp around probes that are expected to fail;
+ * calls nest, each silence needs a restore. */
+void log_libbpf_silence(void);
+void log_libbpf_restore(void);
+
+#endif /* DG_LOG_H */
