@@ -9,19 +9,32 @@
 /* Headers we may need to see: Ethernet, 3 tags, IPv6 + a long ext chain. */
 #define DG_PULL_LEN 256
 
-/* Out of line so the tc entry can run it twice (before and after a pull)
- * without doubling the program. */
-static __noinline int dg_classify_skb(struct __sk_buff *skb, struct dg_pkt *p)
+static __always_inline int dg_classify_skb(struct __sk_buff *skb,
+					   struct dg_pkt *p)
 {
-	__builtin_memset(p, 0, sizeof(*p));
+	dg_pkt_init(p);
 	return dg_classify((void *)(long)skb->data, (void *)(long)skb->data_end,
 			   dg_cfg.l3_only, p);
 }
 
+/* The rare second look, after headers were pulled out of paged data:
+ * out of line so the common path stays inline and the program small. */
+static __noinline int dg_reclassify_skb(struct __sk_buff *skb, struct dg_pkt *p)
+{
+	return dg_classify_skb(skb, p);
+}
+
+/* Only when the daemon registered sockets (it has none in strict DoT)
+ * is the cookie worth a helper call and a hash lookup. */
 static __always_inline int dg_own_socket(struct __sk_buff *skb)
 {
-	__u64 cookie = bpf_get_socket_cookie(skb);
+	__u32 zero = 0;
+	struct dg_policy *pol = bpf_map_lookup_elem(&dg_policy, &zero);
+	__u64 cookie;
 
+	if (!pol || !(pol->flags & DG_POLICY_OWN_SOCKETS))
+		return 0;
+	cookie = bpf_get_socket_cookie(skb);
 	return cookie && bpf_map_lookup_elem(&dg_own_socks, &cookie);
 }
 
@@ -37,7 +50,7 @@ int dg_tc_egress(struct __sk_buff *skb)
 	 * rather than guess. */
 	if (p.reason == DG_R_TRUNCATED && skb->len > skb->data_end - skb->data &&
 	    !bpf_skb_pull_data(skb, skb->len < DG_PULL_LEN ? skb->len : DG_PULL_LEN))
-		dg_classify_skb(skb, &p);
+		dg_reclassify_skb(skb, &p);
 
 	if (dg_reason_is_dns(p.reason) && dg_own_socket(skb))
 		return dg_verdict_tc(skb, DG_R_OWN_SOCKET, DG_A_PASS);

@@ -16,16 +16,19 @@ struct {
 SEC("xdp")
 int dg_xdp_gateway(struct xdp_md *ctx)
 {
-	struct dg_pkt p = {};
+	struct dg_pkt p;
 	__u32 action, key;
 	int ret = XDP_DROP;
 
+	dg_pkt_init(&p);
 	dg_classify((void *)(long)ctx->data, (void *)(long)ctx->data_end,
 		    dg_cfg.l3_only, &p);
 	action = dg_decide(&p);
 	if (action == DG_A_REDIRECT) {
-		key = dg_cfg.slot * DG_MAX_QUEUES +
-		      (ctx->rx_queue_index & (DG_MAX_QUEUES - 1));
+		/* A queue past the XSKMAP's range has no socket of ours. */
+		if (ctx->rx_queue_index >= DG_MAX_QUEUES)
+			return dg_verdict_xdp(ctx, p.reason, DG_A_FAIL_CLOSED, 0);
+		key = dg_cfg.slot * DG_MAX_QUEUES + ctx->rx_queue_index;
 		/* XDP_PASS comes back only when no socket is there. */
 		ret = bpf_redirect_map(&dg_xsks, key, XDP_PASS);
 		if (ret != XDP_REDIRECT)

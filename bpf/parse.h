@@ -51,14 +51,20 @@ struct dg_pkt {
 	struct dg_frag_key fkey; /* filled only when frag != DG_FRAG_NONE */
 };
 
+/* Reset what every parse reads; fkey is written before it is read (only
+ * when frag is set), so the hot path need not clear its 40 bytes. */
+static __always_inline void dg_pkt_init(struct dg_pkt *p)
+{
+	p->reason = 0;
+	p->family = 0;
+	p->l4proto = 0;
+	p->frag = DG_FRAG_NONE;
+	p->_pad = 0;
+}
+
 struct dg_vlan_hdr {
 	__be16 tci;
 	__be16 encap_proto;
-};
-
-struct dg_ipv6_ext {
-	__u8 nexthdr;
-	__u8 hdrlen;		/* units per type: see dg_parse_ipv6 */
 };
 
 struct dg_ipv6_frag {
@@ -123,6 +129,8 @@ static __always_inline int dg_parse_ipv4(struct dg_cursor *c, struct dg_pkt *p)
 	frag_off = bpf_ntohs(ip->frag_off);
 	if (frag_off & (DG_IP_MF | DG_IP_OFFSET)) {
 		p->frag = (frag_off & DG_IP_OFFSET) ? DG_FRAG_LATER : DG_FRAG_FIRST;
+		/* The whole key is hashed: clear what IPv4 leaves unused. */
+		__builtin_memset(&p->fkey, 0, sizeof(p->fkey));
 		__builtin_memcpy(p->fkey.saddr, &ip->saddr, 4);
 		__builtin_memcpy(p->fkey.daddr, &ip->daddr, 4);
 		p->fkey.id = ip->id;
@@ -132,80 +140,111 @@ static __always_inline int dg_parse_ipv4(struct dg_cursor *c, struct dg_pkt *p)
 	return ip->protocol;
 }
 
+static __always_inline int dg_ipv6_is_opts(int nexthdr)
+{
+	return nexthdr == DG_IPPROTO_HOPOPTS || nexthdr == DG_IPPROTO_ROUTING ||
+	       nexthdr == DG_IPPROTO_DSTOPTS;
+}
+
 /*
- * IPv6 header and its extension chain: hop-by-hop, routing, destination
- * options, AH and fragment headers, at most DG_MAX_EXTHDRS of them.
- * Returns the upper-layer protocol, -DG_R_TRUNCATED, -DG_R_MALFORMED
- * (version != 6) or -DG_R_LIMIT_EXTHDR. A later fragment stops the walk:
- * what follows its fragment header is payload, not headers.
+ * Walk up to `max` hop-by-hop / routing / destination-options headers from
+ * base + *off (all sized (hdrlen + 1) * 8, RFC 8200). Returns the next
+ * header, -DG_R_TRUNCATED or -DG_R_LIMIT_EXTHDR. The walk advances an
+ * offset clamped to [0, DG_MAX_EXTCHAIN] and writes nothing else, so each
+ * iteration ends in the same verifier state whatever it read.
+ */
+static __always_inline int dg_ipv6_walk_opts(__u8 *base, void *end, __u32 *off,
+					     int nexthdr, int max)
+{
+	__u8 *h;
+	int i;
+
+	for (i = 0; i < max && dg_ipv6_is_opts(nexthdr); i++) {
+		if (*off > DG_MAX_EXTCHAIN)
+			return -DG_R_LIMIT_EXTHDR;
+		h = base + *off;
+		if ((void *)(h + 8) > end)
+			return -DG_R_TRUNCATED;
+		nexthdr = h[0];
+		*off += ((__u32)h[1] + 1) * 8;
+	}
+	return nexthdr;
+}
+
+/*
+ * IPv6 header and its extension chain, in RFC 8200 section 4.1's order:
+ * up to DG_IPV6_OPTS_BEFORE options headers (hop-by-hop, destination,
+ * routing), one fragment header, one AH, then up to DG_IPV6_OPTS_AFTER
+ * options headers; at most DG_MAX_EXTCHAIN bytes in all. A chain outside
+ * that shape returns -DG_R_LIMIT_EXTHDR (so it is treated as DNS).
+ * Returns the upper-layer protocol, -DG_R_TRUNCATED or -DG_R_MALFORMED
+ * (version != 6). A later fragment stops the walk: what follows its
+ * fragment header is payload, not headers.
  */
 static __always_inline int dg_parse_ipv6(struct dg_cursor *c, struct dg_pkt *p)
 {
 	struct ipv6hdr *ip6 = c->pos;
-	struct dg_ipv6_ext *ext;
 	struct dg_ipv6_frag *fh;
+	__u8 *base, *h;
+	__u32 off = 0;
 	__u16 frag_off;
-	__u32 len;
-	int nexthdr, i;
+	int nexthdr;
 
 	if ((void *)(ip6 + 1) > c->end)
 		return -DG_R_TRUNCATED;
 	if (ip6->version != 6)
 		return -DG_R_MALFORMED;
-	c->pos = ip6 + 1;
-	nexthdr = ip6->nexthdr;
+	base = (__u8 *)(ip6 + 1);
+	nexthdr = dg_ipv6_walk_opts(base, c->end, &off, ip6->nexthdr,
+				    DG_IPV6_OPTS_BEFORE);
+	if (nexthdr < 0)
+		return nexthdr;
 
-	for (i = 0; i < DG_MAX_EXTHDRS; i++) {
-		switch (nexthdr) {
-		case DG_IPPROTO_HOPOPTS:
-		case DG_IPPROTO_ROUTING:
-		case DG_IPPROTO_DSTOPTS:
-		case DG_IPPROTO_AH:
-			ext = c->pos;
-			if ((void *)(ext + 1) > c->end)
-				return -DG_R_TRUNCATED;
-			/* AH counts 4-byte units minus 2 (RFC 4302), the
-			 * others 8-byte units minus 1 (RFC 8200). */
-			if (nexthdr == DG_IPPROTO_AH)
-				len = ((__u32)ext->hdrlen + 2) * 4;
-			else
-				len = ((__u32)ext->hdrlen + 1) * 8;
-			nexthdr = ext->nexthdr;
-			if (c->pos + len > c->end)
-				return -DG_R_TRUNCATED;
-			c->pos += len;
-			break;
-		case DG_IPPROTO_FRAGMENT:
-			fh = c->pos;
-			if ((void *)(fh + 1) > c->end)
-				return -DG_R_TRUNCATED;
-			c->pos = fh + 1;
-			frag_off = bpf_ntohs(fh->frag_off);
-			nexthdr = fh->nexthdr;
-			if (frag_off & (DG_IP6_OFFSET | DG_IP6_MF)) {
-				p->frag = (frag_off & DG_IP6_OFFSET) ?
-						  DG_FRAG_LATER : DG_FRAG_FIRST;
-				__builtin_memcpy(p->fkey.saddr, &ip6->saddr, 16);
-				__builtin_memcpy(p->fkey.daddr, &ip6->daddr, 16);
-				p->fkey.id = fh->id;
-				p->fkey.family = 6;
-				p->fkey.proto = nexthdr;
-				if (p->frag == DG_FRAG_LATER)
-					return nexthdr;
-			}
-			break;
-		default:
-			return nexthdr;
+	if (nexthdr == DG_IPPROTO_FRAGMENT) {
+		if (off > DG_MAX_EXTCHAIN)
+			return -DG_R_LIMIT_EXTHDR;
+		fh = (struct dg_ipv6_frag *)(base + off);
+		if ((void *)(fh + 1) > c->end)
+			return -DG_R_TRUNCATED;
+		frag_off = bpf_ntohs(fh->frag_off);
+		nexthdr = fh->nexthdr;
+		off += sizeof(*fh);
+		if (frag_off & (DG_IP6_OFFSET | DG_IP6_MF)) {
+			p->frag = (frag_off & DG_IP6_OFFSET) ? DG_FRAG_LATER :
+							       DG_FRAG_FIRST;
+			__builtin_memset(&p->fkey, 0, sizeof(p->fkey));
+			__builtin_memcpy(p->fkey.saddr, &ip6->saddr, 16);
+			__builtin_memcpy(p->fkey.daddr, &ip6->daddr, 16);
+			p->fkey.id = fh->id;
+			p->fkey.family = 6;
+			/* Not nexthdr: fragments of one packet may name
+			 * different ones (RFC 8200 4.5) and reassembly keys
+			 * on addresses and id alone. */
+			p->fkey.proto = 0;
+			if (p->frag == DG_FRAG_LATER)
+				return nexthdr;
 		}
 	}
-	switch (nexthdr) {
-	case DG_IPPROTO_HOPOPTS:
-	case DG_IPPROTO_ROUTING:
-	case DG_IPPROTO_DSTOPTS:
-	case DG_IPPROTO_AH:
-	case DG_IPPROTO_FRAGMENT:
-		return -DG_R_LIMIT_EXTHDR;
+
+	if (nexthdr == DG_IPPROTO_AH) {
+		if (off > DG_MAX_EXTCHAIN)
+			return -DG_R_LIMIT_EXTHDR;
+		h = base + off;
+		if ((void *)(h + 8) > c->end)
+			return -DG_R_TRUNCATED;
+		nexthdr = h[0];
+		/* 4-byte units minus 2 (RFC 4302). */
+		off += ((__u32)h[1] + 2) * 4;
 	}
+
+	nexthdr = dg_ipv6_walk_opts(base, c->end, &off, nexthdr,
+				    DG_IPV6_OPTS_AFTER);
+	if (nexthdr < 0)
+		return nexthdr;
+	if (dg_ipv6_is_opts(nexthdr) || nexthdr == DG_IPPROTO_FRAGMENT ||
+	    nexthdr == DG_IPPROTO_AH || off > DG_MAX_EXTCHAIN)
+		return -DG_R_LIMIT_EXTHDR;
+	c->pos = base + off;
 	return nexthdr;
 }
 

@@ -33,7 +33,13 @@ enum dg_mode {
 #define DG_MAX_SLOTS 16		/* attach points (interface x hook) */
 #define DG_MAX_QUEUES 64	/* RX queues per gateway interface */
 #define DG_MAX_VLAN_DEPTH 3	/* 802.1Q / 802.1ad tags walked (QinQ + 1) */
-#define DG_MAX_EXTHDRS 8	/* IPv6 extension headers walked */
+/* IPv6 extension headers walked, in RFC 8200's order: options headers
+ * (hop-by-hop, destination, routing) before and after one fragment
+ * header and one AH. */
+#define DG_IPV6_OPTS_BEFORE 4
+#define DG_IPV6_OPTS_AFTER 2
+#define DG_MAX_EXTHDRS (DG_IPV6_OPTS_BEFORE + 2 + DG_IPV6_OPTS_AFTER)
+#define DG_MAX_EXTCHAIN 1024	/* bytes of IPv6 extension chain walked */
 #define DG_MAX_OWN_SOCKETS 1024	/* daemon sockets in the cookie allow-list */
 #define DG_MAX_FRAGS 4096	/* first fragments remembered (LRU) */
 #define DG_IFNAMSIZ 16
@@ -57,9 +63,12 @@ struct dg_counter {
 struct dg_policy {
 	__u32 mode;		/* enum dg_mode */
 	__u32 capture_ifindex;	/* host mode redirect target, 0 = none yet */
-	__u32 flags;		/* reserved, 0 */
+	__u32 flags;		/* DG_POLICY_* */
 	__u32 _pad;
 };
+
+/* The daemon has sockets in dg_own_socks: look cookies up. */
+#define DG_POLICY_OWN_SOCKETS (1u << 0)
 
 /* Per-load program configuration, set through skel->rodata before load. */
 struct dg_prog_cfg {
@@ -77,7 +86,7 @@ struct dg_frag_key {
 	__u8 daddr[16];
 	__u32 id;
 	__u8 family;		/* 4 or 6 */
-	__u8 proto;		/* IPPROTO_UDP / IPPROTO_TCP */
+	__u8 proto;		/* IPv4 protocol; 0 for IPv6 (see parse.h) */
 	__u8 _pad[2];
 };
 
