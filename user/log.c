@@ -66,13 +66,13 @@ void log_msg(enum dg_log_level level, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Libraries call their warnings warnings; to our users they are detail. */
+/* A library's warning is detail to our users: our own one-line error
+ * says what failed and how to fix it; -v shows the library's story. */
 static enum dg_log_level demote(int lib_warn, int lib_info, int level)
 {
 	if (level == lib_warn)
-		return DG_LOG_INFO;
-	if (level == lib_info)
 		return DG_LOG_DEBUG;
+	(void)lib_info;
 	return DG_LOG_VERBOSE;
 }
 

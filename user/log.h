@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * One leveled logger for dotguard and the libraries it drives.
- * Messages are one line each, on stderr; libbpf, libxdp (and later
- * wolfSSL) are routed here one level quieter than they ask.
+ * Messages are one line each, on stderr. libbpf and libxdp (and later
+ * wolfSSL) are routed here too: their warnings show with -v, the rest
+ * with -vv, so by default a failure is our one line, not a library dump.
  */
 #ifndef DG_LOG_H
 #define DG_LOG_H
@@ -38,7 +39,7 @@ void log_vmsg(enum dg_log_level level, const char *fmt, va_list ap)
 #define log_debug(...) log_msg(DG_LOG_DEBUG, __VA_ARGS__)
 #define log_verbose(...) log_msg(DG_LOG_VERBOSE, __VA_ARGS__)
 
-/* Route libbpf and libxdp output through this logger, demoted one level. */
+/* Route libbpf and libxdp output through this logger (see above). */
 void log_hook_libraries(void);
 /* Silence libbpf and libxdp around probes that are expected to fail;
  * calls nest, each silence needs a restore. */

@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* `dotguard status` output is a contract: assert its exact text. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "status.h"
+
+static struct dg_snapshot snap;
+
+static void fill(void)
+{
+	memset(&snap, 0, sizeof(snap));
+	snap.taken.tv_sec = 1795428000; /* 2026-11-23T10:00:00Z */
+	snap.policy.mode = DG_MODE_DROP;
+	snap.att[0] = (struct dg_attach){ .flags = DG_ATTACH_USED,
+					  .hook = DG_HOOK_TC_EGRESS,
+					  .ifindex = 2, .prog_id = 41,
+					  .ifname = "eth0" };
+	snap.att[3] = (struct dg_attach){ .flags = DG_ATTACH_USED,
+					  .hook = DG_HOOK_XDP_GATEWAY,
+					  .ifindex = 7, .prog_id = 42,
+					  .ifname = "lan0" };
+	snap.state[3] = DG_STATE_MISSING;
+	snap.sum[0][DG_R_NON_DNS][DG_A_PASS] = (struct dg_counter){ 100, 9000 };
+	snap.sum[0][DG_R_DNS_UDP4][DG_A_DROP] = (struct dg_counter){ 3, 210 };
+	snap.sum[3][DG_R_DNS_TCP6][DG_A_DROP] = (struct dg_counter){ 2, 180 };
+	/* An unused slot's counters are never shown. */
+	snap.sum[5][DG_R_DNS_UDP4][DG_A_DROP] = (struct dg_counter){ 99, 99 };
+}
+
+static char *render(enum dg_status_format fmt)
+{
+	static char buf[8192];
+	FILE *f = fmemopen(buf, sizeof(buf), "w");
+
+	assert_non_null(f);
+	dg_status_render(f, &snap, "/sys/fs/bpf/dotguard", fmt);
+	fclose(f);
+	return buf;
+}
+
+/* Test that the human table shows the headline, totals, attach points
+ * with their state, and only non-zero counter rows of used slots. */
+static void test_text(void **state)
+{
+	(void)state;
+	fill();
+	assert_string_equal(render(DG_STATUS_TEXT),
+		"dotguard: mode drop, 2 attach points (SOME NOT ATTACHED), pins at /sys/fs/bpf/dotguard, read 2026-11-23T10:00:00Z\n"
+		"seen 105 packets: 100 pass, 0 monitor, 5 drop, 0 redirect, 0 fail-closed\n"
+		"\n"
+		"INTERFACE        HOOK         STATE     PROGRAM\n"
+		"eth0             tc-egress    attached  41\n"
+		"lan0             xdp-gateway  missing   42\n"
+		"\n"
+		"INTERFACE        HOOK         REASON          ACTION            PACKETS          BYTES\n"
+		"eth0             tc-egress    non-dns         pass                  100           9000\n"
+		"eth0             tc-egress    dns-udp4        drop                    3            210\n"
+		"lan0             xdp-gateway  dns-tcp6        drop                    2            180\n");
+}
+
+/* Test that --json carries the same facts in the documented shape. */
+static void test_json(void **state)
+{
+	(void)state;
+	fill();
+	assert_string_equal(render(DG_STATUS_JSON),
+		"{\"version\":1,\"pin_path\":\"/sys/fs/bpf/dotguard\",\"time\":\"2026-11-23T10:00:00Z\",\"mode\":\"drop\","
+		"\"attached\":[{\"slot\":0,\"interface\":\"eth0\",\"ifindex\":2,\"hook\":\"tc-egress\",\"prog_id\":41,\"state\":\"attached\"},"
+		"{\"slot\":3,\"interface\":\"lan0\",\"ifindex\":7,\"hook\":\"xdp-gateway\",\"prog_id\":42,\"state\":\"missing\"}],"
+		"\"totals\":{\"seen\":105,\"pass\":100,\"monitor\":0,\"drop\":5,\"redirect\":0,\"fail-closed\":0},"
+		"\"counters\":[{\"interface\":\"eth0\",\"hook\":\"tc-egress\",\"reason\":\"non-dns\",\"action\":\"pass\",\"packets\":100,\"bytes\":9000},"
+		"{\"interface\":\"eth0\",\"hook\":\"tc-egress\",\"reason\":\"dns-udp4\",\"action\":\"drop\",\"packets\":3,\"bytes\":210},"
+		"{\"interface\":\"lan0\",\"hook\":\"xdp-gateway\",\"reason\":\"dns-tcp6\",\"action\":\"drop\",\"packets\":2,\"bytes\":180}]}\n");
+}
+
+/* Test that --prometheus is valid exposition text: HELP/TYPE per family,
+ * labels quoted, every action present even at zero, attach state and
+ * mode as gauges. */
+static void test_prometheus(void **state)
+{
+	char *out;
+
+	(void)state;
+	fill();
+	out = render(DG_STATUS_PROMETHEUS);
+	assert_non_null(strstr(out,
+		"# HELP dotguard_packets_total Packets the guard saw, by attach point, reason and action.\n"
+		"# TYPE dotguard_packets_total counter\n"
+		"dotguard_packets_total{interface=\"eth0\",hook=\"tc-egress\",reason=\"non-dns\",action=\"pass\"} 100\n"
+		"dotguard_packets_total{interface=\"eth0\",hook=\"tc-egress\",reason=\"dns-udp4\",action=\"drop\"} 3\n"
+		"dotguard_packets_total{interface=\"lan0\",hook=\"xdp-gateway\",reason=\"dns-tcp6\",action=\"drop\"} 2\n"));
+	assert_non_null(strstr(out,
+		"dotguard_bytes_total{interface=\"eth0\",hook=\"tc-egress\",reason=\"dns-udp4\",action=\"drop\"} 210\n"));
+	assert_non_null(strstr(out, "dotguard_action_packets_total{action=\"fail-closed\"} 0\n"));
+	assert_non_null(strstr(out, "dotguard_action_packets_total{action=\"drop\"} 5\n"));
+	assert_non_null(strstr(out, "dotguard_attach_up{interface=\"eth0\",hook=\"tc-egress\"} 1\n"
+				    "dotguard_attach_up{interface=\"lan0\",hook=\"xdp-gateway\"} 0\n"));
+	assert_non_null(strstr(out, "dotguard_mode{mode=\"redirect\"} 0\n"
+				    "dotguard_mode{mode=\"drop\"} 1\n"
+				    "dotguard_mode{mode=\"monitor\"} 0\n"));
+	assert_null(strstr(out, "99"));
+}
+
+/* Test that every reason and action has its status name, and out-of-range
+ * codes from a newer build's pins do not crash an older reader. */
+static void test_names(void **state)
+{
+	int i;
+
+	(void)state;
+	for (i = 0; i < DG_REASON_MAX; i++)
+		assert_string_not_equal(dg_reason_name(i), "unknown");
+	assert_string_equal(dg_reason_name(DG_R_DNS_UDP6), "dns-udp6");
+	assert_string_equal(dg_reason_name(DG_REASON_MAX), "unknown");
+	assert_string_equal(dg_reason_name(-1), "unknown");
+	assert_string_equal(dg_action_name(DG_A_FAIL_CLOSED), "fail-closed");
+	assert_string_equal(dg_action_name(DG_ACTION_MAX), "unknown");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_text),
+		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_prometheus),
+		cmocka_unit_test(test_names),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

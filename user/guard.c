@@ -1,0 +1,677 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <net/if.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/magic.h>
+#include <sys/file.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <xdp/libxdp.h>
+
+#include "../include/dotguard/pins.h"
+#include "guard.h"
+#include "loader.h"
+#include "log.h"
+#include "netlink.h"
+
+#define BPFFS_DEFAULT "/sys/fs/bpf"
+
+const char *dg_hook_name(enum dg_hook hook)
+{
+	switch (hook) {
+	case DG_HOOK_TC_EGRESS:
+		return "tc-egress";
+	case DG_HOOK_XDP_GATEWAY:
+		return "xdp-gateway";
+	default:
+		return "unknown";
+	}
+}
+
+const char *dg_state_name(enum dg_attach_state state)
+{
+	static const char *const names[] = {
+		[DG_STATE_ATTACHED] = "attached",
+		[DG_STATE_MISSING] = "missing",
+		[DG_STATE_REPLACED] = "replaced",
+	};
+
+	return state <= DG_STATE_REPLACED ? names[state] : "unknown";
+}
+
+static int target_add(struct dg_target *t, int n, int max, const char *ifname,
+		      enum dg_hook hook)
+{
+	struct dg_link link;
+	int err;
+
+	if (n >= max) {
+		log_error("more than %d attach points configured", max);
+		return -E2BIG;
+	}
+	err = dg_nl_link_get(ifname, &link);
+	if (err == -ENODEV) {
+		log_error("interface %s: no such interface in this network namespace (check Interface=/GatewayInterface=, 'ip link')",
+			  ifname);
+		return err;
+	}
+	if (err) {
+		log_error("interface %s: netlink: %s", ifname, strerror(-err));
+		return err;
+	}
+	memset(&t[n], 0, sizeof(t[n]));
+	snprintf(t[n].ifname, sizeof(t[n].ifname), "%s", link.ifname);
+	t[n].ifindex = link.ifindex;
+	t[n].hook = hook;
+	t[n].l3_only = dg_link_is_l3(&link);
+	if (t[n].l3_only && hook == DG_HOOK_XDP_GATEWAY) {
+		log_error("interface %s: has no Ethernet header; GatewayInterface= needs an Ethernet LAN port",
+			  ifname);
+		return -EINVAL;
+	}
+	return n + 1;
+}
+
+int dg_guard_targets(const struct dg_config *cfg, struct dg_target *t, int max)
+{
+	struct dg_link link;
+	int i, n = 0, err;
+
+	for (i = 0; i < cfg->n_ifaces; i++) {
+		n = target_add(t, n, max, cfg->ifaces[i], DG_HOOK_TC_EGRESS);
+		if (n < 0)
+			return n;
+	}
+	for (i = 0; i < cfg->n_gw_ifaces; i++) {
+		n = target_add(t, n, max, cfg->gw_ifaces[i], DG_HOOK_XDP_GATEWAY);
+		if (n < 0)
+			return n;
+	}
+	if (n)
+		return n;
+
+	err = dg_nl_default_route(&link);
+	if (err) {
+		log_error("no Interface= set and no default route to find one (%s): set Interface= in [Guard]",
+			  strerror(-err));
+		return err;
+	}
+	log_info("no Interface= set: guarding %s, the default route's interface",
+		 link.ifname);
+	return target_add(t, 0, max, link.ifname, DG_HOOK_TC_EGRESS);
+}
+
+void dg_guard_init(struct dg_guard *g, const char *pin_path)
+{
+	memset(g, 0, sizeof(*g));
+	snprintf(g->pin_path, sizeof(g->pin_path), "%s", pin_path);
+	g->lock_fd = g->policy_fd = g->attach_fd = g->counters_fd = -1;
+}
+
+static bool on_bpffs(const char *path)
+{
+	struct statfs st;
+
+	return statfs(path, &st) == 0 && st.f_type == BPF_FS_MAGIC;
+}
+
+/* The pin directory's parent must be a BPF filesystem. A bare
+ * /sys/fs/bpf (a fresh `ip netns exec` has one) is mounted, as bpftool
+ * and libxdp do; anything else is the user's to mount. */
+static int pin_dir_prepare(const char *pin_path)
+{
+	char parent[PATH_MAX];
+	char *slash;
+
+	snprintf(parent, sizeof(parent), "%s", pin_path);
+	slash = strrchr(parent, '/');
+	if (!slash || slash == parent) {
+		log_error("PinPath=%s: must be a directory inside a BPF filesystem, like %s/dotguard",
+			  pin_path, BPFFS_DEFAULT);
+		return -EINVAL;
+	}
+	*slash = '\0';
+	if (!on_bpffs(parent)) {
+		if (strcmp(parent, BPFFS_DEFAULT) ||
+		    mount("bpf", BPFFS_DEFAULT, "bpf", 0, "mode=0700")) {
+			log_error("PinPath=%s: %s is not a BPF filesystem: mount one with 'mount -t bpf bpf %s'",
+				  pin_path, parent, parent);
+			return -ENOTDIR;
+		}
+		log_info("mounted a BPF filesystem on %s", BPFFS_DEFAULT);
+	}
+	/* 1: we made the directory, so a failed first start removes it. */
+	if (!mkdir(pin_path, 0700))
+		return 1;
+	if (errno != EEXIST) {
+		log_error("PinPath=%s: cannot create: %s%s", pin_path, strerror(errno),
+			  errno == EACCES || errno == EPERM ? " (run as root)" : "");
+		return -errno;
+	}
+	return 0;
+}
+
+int dg_guard_lock(struct dg_guard *g, bool create)
+{
+	int err;
+
+	if (create) {
+		err = pin_dir_prepare(g->pin_path);
+		if (err < 0)
+			return err;
+		g->created_dir = err == 1;
+	}
+	g->lock_fd = open(g->pin_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (g->lock_fd < 0) {
+		err = -errno;
+		if (err != -ENOENT)
+			log_error("PinPath=%s: %s", g->pin_path, strerror(-err));
+		return err;
+	}
+	if (flock(g->lock_fd, LOCK_EX | LOCK_NB)) {
+		err = errno == EWOULDBLOCK ? -EBUSY : -errno;
+		if (err == -EBUSY)
+			log_error("PinPath=%s is held by another dotguard (a running 'dotguard run'?): stop it first",
+				  g->pin_path);
+		else
+			log_error("PinPath=%s: lock: %s", g->pin_path, strerror(-err));
+		close(g->lock_fd);
+		g->lock_fd = -1;
+		return err;
+	}
+	return 0;
+}
+
+/* dir/name into out; -ENAMETOOLONG rather than a truncated path. */
+static int path_join(char *out, size_t size, const char *dir, const char *name)
+{
+	int n = snprintf(out, size, "%s/%s", dir, name);
+
+	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+static int pin_get(const char *pin_path, const char *name)
+{
+	char path[PATH_MAX];
+
+	if (path_join(path, sizeof(path), pin_path, name)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return bpf_obj_get(path);
+}
+
+/* Load (never attach) a tc guard once so libbpf creates or reuses every
+ * pinned map, then hold the maps the daemon writes. */
+static int guard_maps_open(struct dg_guard *g)
+{
+	struct dg_prog_cfg pc = {};
+	struct dg_tc *skel;
+	int err;
+
+	if (g->policy_fd >= 0)
+		return 0;
+	err = dg_loader_tc(&pc, g->pin_path, &skel);
+	if (err)
+		return err;
+	dg_tc__destroy(skel);
+	g->policy_fd = pin_get(g->pin_path, DG_PIN_POLICY);
+	g->attach_fd = pin_get(g->pin_path, DG_PIN_ATTACH);
+	g->counters_fd = pin_get(g->pin_path, DG_PIN_COUNTERS);
+	if (g->policy_fd < 0 || g->attach_fd < 0 || g->counters_fd < 0) {
+		err = -errno;
+		log_error("PinPath=%s: pinned maps missing after load: %s",
+			  g->pin_path, strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+/* Mode comes from the config; flags and the redirect target belong to
+ * the running daemon's sockets, so a reload keeps them. */
+static int guard_write_policy(struct dg_guard *g, const struct dg_config *cfg)
+{
+	struct dg_policy pol = {};
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(g->policy_fd, &zero, &pol))
+		memset(&pol, 0, sizeof(pol));
+	pol.mode = cfg->mode;
+	if (bpf_map_update_elem(g->policy_fd, &zero, &pol, BPF_ANY)) {
+		log_error("writing the policy map: %s", strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+int dg_guard_read_attach(const char *pin_path, struct dg_attach rec[DG_MAX_SLOTS])
+{
+	__u32 slot;
+	int fd, err = 0;
+
+	fd = pin_get(pin_path, DG_PIN_ATTACH);
+	if (fd < 0)
+		return -errno;
+	for (slot = 0; slot < DG_MAX_SLOTS; slot++) {
+		if (bpf_map_lookup_elem(fd, &slot, &rec[slot])) {
+			err = -errno;
+			break;
+		}
+	}
+	close(fd);
+	return err;
+}
+
+static int guard_pin_prog(struct dg_guard *g, __u32 slot, int prog_fd)
+{
+	char path[PATH_MAX], name[32];
+
+	snprintf(name, sizeof(name), DG_PIN_PROG_FMT, slot);
+	if (path_join(path, sizeof(path), g->pin_path, name))
+		return -ENAMETOOLONG;
+	unlink(path);
+	if (bpf_obj_pin(prog_fd, path)) {
+		log_error("pinning %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+static void guard_unpin_prog(struct dg_guard *g, __u32 slot)
+{
+	char path[PATH_MAX], name[32];
+
+	snprintf(name, sizeof(name), DG_PIN_PROG_FMT, slot);
+	if (!path_join(path, sizeof(path), g->pin_path, name))
+		unlink(path);
+}
+
+static int tc_query_id(int ifindex, __u32 *prog_id)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+			    .attach_point = BPF_TC_EGRESS);
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = DG_TC_HANDLE,
+			    .priority = DG_TC_PRIORITY);
+	int err;
+
+	log_libbpf_silence();
+	err = bpf_tc_query(&hook, &opts);
+	log_libbpf_restore();
+	*prog_id = err ? 0 : opts.prog_id;
+	return err;
+}
+
+static int guard_attach_tc(struct dg_guard *g, const struct dg_target *t,
+			   __u32 slot, struct dg_attach *rec)
+{
+	struct dg_prog_cfg pc = { .slot = slot, .hook = DG_HOOK_TC_EGRESS,
+				  .l3_only = t->l3_only };
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = t->ifindex,
+			    .attach_point = BPF_TC_EGRESS);
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = DG_TC_HANDLE,
+			    .priority = DG_TC_PRIORITY,
+			    .flags = BPF_TC_F_REPLACE);
+	struct dg_tc *skel;
+	__u32 old_id = 0;
+	int err;
+
+	err = dg_loader_tc(&pc, g->pin_path, &skel);
+	if (err)
+		return err;
+
+	log_libbpf_silence();
+	err = bpf_tc_hook_create(&hook);
+	log_libbpf_restore();
+	if (!err)
+		rec->flags |= DG_ATTACH_HOOK_CREATED;
+	else if (err != -EEXIST) {
+		log_error("interface %s: cannot add a clsact qdisc: %s (kernel needs CONFIG_NET_SCH_INGRESS and CONFIG_NET_CLS_BPF)",
+			  t->ifname, strerror(-err));
+		goto out;
+	}
+	/* A filter at our handle that we did not record is someone else's
+	 * mistake or a leftover: say so before replacing it. */
+	if (!tc_query_id(t->ifindex, &old_id) && old_id && old_id != rec->prog_id)
+		log_warn("interface %s: replacing an unrecorded filter (program %u) at dotguard's tc handle",
+			 t->ifname, old_id);
+
+	opts.prog_fd = bpf_program__fd(skel->progs.dg_tc_egress);
+	err = bpf_tc_attach(&hook, &opts);
+	if (err) {
+		log_error("interface %s: attaching tc egress: %s", t->ifname,
+			  strerror(-err));
+		goto out;
+	}
+	rec->prog_id = opts.prog_id;
+	rec->tc_handle = DG_TC_HANDLE;
+	rec->tc_priority = DG_TC_PRIORITY;
+	err = guard_pin_prog(g, slot, opts.prog_fd);
+out:
+	dg_tc__destroy(skel);
+	return err;
+}
+
+/* Our program among libxdp's on ifindex, or NULL; *mpp must be closed. */
+static struct xdp_program *xdp_find(int ifindex, __u32 prog_id,
+				    struct xdp_multiprog **mpp)
+{
+	struct xdp_multiprog *mp;
+	struct xdp_program *p;
+
+	*mpp = NULL;
+	log_libbpf_silence();
+	mp = xdp_multiprog__get_from_ifindex(ifindex);
+	log_libbpf_restore();
+	if (libxdp_get_error(mp))
+		return NULL;
+	*mpp = mp;
+	if (xdp_multiprog__is_legacy(mp)) {
+		p = xdp_multiprog__main_prog(mp);
+		return p && xdp_program__id(p) == prog_id ? p : NULL;
+	}
+	for (p = xdp_multiprog__next_prog(NULL, mp); p;
+	     p = xdp_multiprog__next_prog(p, mp))
+		if (xdp_program__id(p) == prog_id)
+			return p;
+	return NULL;
+}
+
+static int xdp_detach_id(int ifindex, __u32 prog_id)
+{
+	struct xdp_multiprog *mp;
+	struct xdp_program *p;
+	int err = -ENOENT;
+
+	p = xdp_find(ifindex, prog_id, &mp);
+	if (p) {
+		if (xdp_multiprog__is_legacy(mp))
+			err = xdp_multiprog__detach(mp);
+		else
+			err = xdp_program__detach(p, ifindex,
+						  xdp_multiprog__attach_mode(mp), 0);
+	}
+	if (mp)
+		xdp_multiprog__close(mp);
+	return err;
+}
+
+static int guard_attach_xdp(struct dg_guard *g, const struct dg_target *t,
+			    __u32 slot, struct dg_attach *rec)
+{
+	struct dg_prog_cfg pc = { .slot = slot, .hook = DG_HOOK_XDP_GATEWAY };
+	enum xdp_attach_mode mode = XDP_MODE_NATIVE;
+	struct xdp_program *prog;
+	struct dg_xdp *skel;
+	__u32 old_id = rec->prog_id;
+	int old_ifindex = rec->ifindex;
+	int err;
+
+	err = dg_loader_xdp(&pc, g->pin_path, false, &skel);
+	if (err)
+		return err;
+	prog = xdp_program__from_bpf_obj(skel->obj, NULL);
+	err = libxdp_get_error(prog);
+	if (err) {
+		log_error("interface %s: libxdp cannot take the XDP guard: %s",
+			  t->ifname, strerror(-err));
+		prog = NULL;
+		goto out;
+	}
+	log_libbpf_silence();
+	err = xdp_program__attach(prog, t->ifindex, mode, 0);
+	log_libbpf_restore();
+	if (err) {
+		/* Frames from a NIC reach generic XDP too (unlike tc
+		 * redirects on a veth), so this is a working fallback. */
+		log_info("interface %s: native XDP not available (%s): using generic (skb) mode",
+			 t->ifname, strerror(-err));
+		mode = XDP_MODE_SKB;
+		err = xdp_program__attach(prog, t->ifindex, mode, 0);
+	}
+	if (err) {
+		log_error("interface %s: attaching XDP: %s", t->ifname,
+			  strerror(-err));
+		goto out;
+	}
+	rec->prog_id = xdp_program__id(prog);
+	rec->xdp_mode = mode;
+	err = guard_pin_prog(g, slot, xdp_program__fd(prog));
+	/* The new program runs; now the old copy can go. */
+	if (old_id && old_id != rec->prog_id && old_ifindex > 0)
+		xdp_detach_id(old_ifindex, old_id);
+out:
+	xdp_program__close(prog);
+	dg_xdp__destroy(skel);
+	return err;
+}
+
+enum dg_attach_state dg_guard_state(const struct dg_attach *rec)
+{
+	struct xdp_multiprog *mp;
+	struct xdp_program *p;
+	__u32 id;
+
+	if (rec->hook == DG_HOOK_TC_EGRESS) {
+		if (tc_query_id(rec->ifindex, &id) || !id)
+			return DG_STATE_MISSING;
+		return id == rec->prog_id ? DG_STATE_ATTACHED : DG_STATE_REPLACED;
+	}
+	p = xdp_find(rec->ifindex, rec->prog_id, &mp);
+	if (mp)
+		xdp_multiprog__close(mp);
+	return p ? DG_STATE_ATTACHED : DG_STATE_MISSING;
+}
+
+/* Remove the program a record names, only if it is still ours. An
+ * interface that vanished took the program with it: not an error. */
+static int guard_detach_rec(const struct dg_attach *rec)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = rec->ifindex,
+			    .attach_point = BPF_TC_EGRESS);
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = rec->tc_handle,
+			    .priority = rec->tc_priority);
+	struct dg_link link;
+	int err;
+
+	if (dg_nl_link_get_index(rec->ifindex, &link) == -ENODEV) {
+		log_info("interface %s (ifindex %u) is gone; nothing to detach there",
+			 rec->ifname, rec->ifindex);
+		return 0;
+	}
+	switch (dg_guard_state(rec)) {
+	case DG_STATE_MISSING:
+		log_info("interface %s: dotguard's %s program was already removed",
+			 rec->ifname, dg_hook_name(rec->hook));
+		return 0;
+	case DG_STATE_REPLACED:
+		log_warn("interface %s: the %s program there is not dotguard's (expected program %u): left alone",
+			 rec->ifname, dg_hook_name(rec->hook), rec->prog_id);
+		return 0;
+	case DG_STATE_ATTACHED:
+		break;
+	}
+	if (rec->hook == DG_HOOK_TC_EGRESS)
+		err = bpf_tc_detach(&hook, &opts);
+	else
+		err = xdp_detach_id(rec->ifindex, rec->prog_id);
+	if (err)
+		log_error("interface %s: detaching %s: %s", rec->ifname,
+			  dg_hook_name(rec->hook), strerror(-err));
+	else
+		log_info("interface %s: %s guard detached", rec->ifname,
+			 dg_hook_name(rec->hook));
+	return err;
+}
+
+static bool rec_matches(const struct dg_attach *rec, const struct dg_target *t)
+{
+	return (rec->flags & DG_ATTACH_USED) && rec->hook == t->hook &&
+	       !strncmp(rec->ifname, t->ifname, sizeof(rec->ifname));
+}
+
+/* A slot changing hands starts its counters from zero. */
+static int guard_zero_slot(struct dg_guard *g, __u32 slot)
+{
+	struct dg_counter *zeros;
+	int ncpu = libbpf_num_possible_cpus();
+	__u32 r, a, key;
+	int err = 0;
+
+	if (ncpu < 0)
+		return ncpu;
+	zeros = calloc(ncpu, sizeof(*zeros));
+	if (!zeros)
+		return -ENOMEM;
+	for (r = 0; r < DG_REASON_MAX && !err; r++)
+		for (a = 0; a < DG_ACTION_MAX && !err; a++) {
+			key = dg_counter_key(slot, r, a);
+			if (bpf_map_update_elem(g->counters_fd, &key, zeros, BPF_ANY))
+				err = -errno;
+		}
+	free(zeros);
+	return err;
+}
+
+int dg_guard_apply(struct dg_guard *g, const struct dg_config *cfg,
+		   const struct dg_target *t, int n)
+{
+	struct dg_attach old[DG_MAX_SLOTS], rec;
+	bool wanted[DG_MAX_SLOTS] = {};
+	__u32 slot;
+	int i, err;
+
+	err = guard_maps_open(g);
+	if (err)
+		return err;
+	err = guard_write_policy(g, cfg);
+	if (err)
+		return err;
+	err = dg_guard_read_attach(g->pin_path, old);
+	if (err) {
+		log_error("reading attach records under %s: %s", g->pin_path,
+			  strerror(-err));
+		return err;
+	}
+
+	for (i = 0; i < n; i++) {
+		/* Same interface and hook as before: same slot, so counters
+		 * carry on and the replace is in place. */
+		for (slot = 0; slot < DG_MAX_SLOTS; slot++)
+			if (rec_matches(&old[slot], &t[i]))
+				break;
+		if (slot == DG_MAX_SLOTS) {
+			for (slot = 0; slot < DG_MAX_SLOTS; slot++)
+				if (!(old[slot].flags & DG_ATTACH_USED) && !wanted[slot])
+					break;
+			if (slot == DG_MAX_SLOTS) {
+				log_error("no free attach slot for %s (at most %d)",
+					  t[i].ifname, DG_MAX_SLOTS);
+				return -E2BIG;
+			}
+			memset(&old[slot], 0, sizeof(old[slot]));
+			err = guard_zero_slot(g, slot);
+			if (err)
+				return err;
+		}
+		wanted[slot] = true;
+		rec = old[slot];
+		/* The interface may have been re-created under a new index. */
+		if (rec.ifindex != (__u32)t[i].ifindex)
+			rec.prog_id = 0;
+		rec.flags |= DG_ATTACH_USED;
+		rec.hook = t[i].hook;
+		rec.ifindex = t[i].ifindex;
+		snprintf(rec.ifname, sizeof(rec.ifname), "%s", t[i].ifname);
+		if (t[i].hook == DG_HOOK_TC_EGRESS)
+			err = guard_attach_tc(g, &t[i], slot, &rec);
+		else
+			err = guard_attach_xdp(g, &t[i], slot, &rec);
+		if (err)
+			return err;
+		if (bpf_map_update_elem(g->attach_fd, &slot, &rec, BPF_ANY)) {
+			log_error("recording attach slot %u: %s", slot, strerror(errno));
+			return -errno;
+		}
+		log_info("interface %s: %s guard attached (program %u)",
+			 rec.ifname, dg_hook_name(rec.hook), rec.prog_id);
+	}
+
+	/* Attach points the config no longer names. */
+	for (slot = 0; slot < DG_MAX_SLOTS; slot++) {
+		if (wanted[slot] || !(old[slot].flags & DG_ATTACH_USED))
+			continue;
+		guard_detach_rec(&old[slot]);
+		guard_unpin_prog(g, slot);
+		memset(&rec, 0, sizeof(rec));
+		bpf_map_update_elem(g->attach_fd, &slot, &rec, BPF_ANY);
+	}
+	return 0;
+}
+
+int dg_guard_detach(struct dg_guard *g)
+{
+	struct dg_attach rec[DG_MAX_SLOTS];
+	char path[PATH_MAX];
+	struct dirent *de;
+	__u32 slot;
+	DIR *dir;
+	int err = 0, ret;
+
+	ret = dg_guard_read_attach(g->pin_path, rec);
+	if (ret)
+		log_warn("no attach records under %s (%s): removing pins only",
+			 g->pin_path, strerror(-ret));
+	for (slot = 0; !ret && slot < DG_MAX_SLOTS; slot++)
+		if ((rec[slot].flags & DG_ATTACH_USED) && guard_detach_rec(&rec[slot]))
+			err = -EIO;
+	/* Programs first, then maps: nothing is left half-guarded. */
+	dir = opendir(g->pin_path);
+	if (!dir) {
+		log_error("PinPath=%s: %s", g->pin_path, strerror(errno));
+		return -errno;
+	}
+	while ((de = readdir(dir))) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (path_join(path, sizeof(path), g->pin_path, de->d_name) ||
+		    unlink(path)) {
+			log_error("removing pin %s: %s", path, strerror(errno));
+			err = -errno;
+		}
+	}
+	closedir(dir);
+	if (!err && rmdir(g->pin_path)) {
+		log_error("removing %s: %s", g->pin_path, strerror(errno));
+		err = -errno;
+	}
+	return err;
+}
+
+void dg_guard_abandon(struct dg_guard *g)
+{
+	/* rmdir refuses a directory that holds pins: only an empty one we
+	 * made goes, so nothing of a working guard is ever lost. */
+	if (g->created_dir && !rmdir(g->pin_path))
+		log_debug("removed %s, created by this failed start", g->pin_path);
+	g->created_dir = false;
+}
+
+void dg_guard_close(struct dg_guard *g)
+{
+	int *fds[] = { &g->policy_fd, &g->attach_fd, &g->counters_fd, &g->lock_fd };
+	size_t i;
+
+	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+		if (*fds[i] >= 0)
+			close(*fds[i]);
+		*fds[i] = -1;
+	}
+}

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Attach, pin and detach the guard. Whoever attaches records it in the
+ * pinned dg_attach map; detach removes only what a record proves is ours
+ * (same program ID at the recorded place). The pin directory is flocked
+ * by `run` for its lifetime and by `detach`, so writers never interleave.
+ */
+#ifndef DG_GUARD_H
+#define DG_GUARD_H
+
+#include <limits.h>
+#include <net/if.h>
+#include <stdbool.h>
+
+#include "../include/dotguard/abi.h"
+#include "config.h"
+
+/* tc filter identity on clsact egress: fixed, so a restart replaces our
+ * own filter atomically (BPF_TC_F_REPLACE) instead of adding a second. */
+#define DG_TC_HANDLE 0xd06
+#define DG_TC_PRIORITY 1	/* first: an earlier filter's OK would bypass us */
+
+/* One place the guard should run, resolved from the config. */
+struct dg_target {
+	char ifname[IF_NAMESIZE];
+	int ifindex;
+	enum dg_hook hook;
+	bool l3_only;
+};
+
+struct dg_guard {
+	char pin_path[PATH_MAX];
+	int lock_fd;		/* flock on the pin directory, -1 when not held */
+	int policy_fd;		/* pinned dg_policy */
+	int attach_fd;		/* pinned dg_attach */
+	int counters_fd;	/* pinned dg_counters */
+	bool created_dir;	/* this process made the pin directory */
+};
+
+enum dg_attach_state {
+	DG_STATE_ATTACHED = 0,	/* our program is where the record says */
+	DG_STATE_MISSING,	/* interface or program gone */
+	DG_STATE_REPLACED,	/* something else sits in our place */
+};
+
+/*
+ * Resolve the config's Interface= and GatewayInterface= into targets (the
+ * default route's interface when neither is set). Touches nothing. Returns
+ * the count, or -errno after one logged line naming the interface.
+ */
+int dg_guard_targets(const struct dg_config *cfg, struct dg_target *t, int max);
+
+/* Zero the handle (all fds -1). */
+void dg_guard_init(struct dg_guard *g, const char *pin_path);
+
+/*
+ * Create the pin directory if asked (mounting bpffs on /sys/fs/bpf when it
+ * is bare, as in `ip netns exec`), then take the flock without waiting.
+ * Returns 0, -ENOENT (no pin dir and !create), -EBUSY (another dotguard
+ * holds it), or -errno; each logged in one line.
+ */
+int dg_guard_lock(struct dg_guard *g, bool create);
+
+/*
+ * Make the kernel match cfg: policy first, then one program per target
+ * (replacing ours in place), then remove attach points no longer wanted.
+ * Must hold the lock. Returns 0 or -errno (logged).
+ */
+int dg_guard_apply(struct dg_guard *g, const struct dg_config *cfg,
+		   const struct dg_target *t, int n);
+
+/* Remove every recorded program (after checking it is ours) and every pin,
+ * then the pin directory. Must hold the lock. Returns 0 or -errno. */
+int dg_guard_detach(struct dg_guard *g);
+
+/* After a failed first start: remove the pin directory if this process
+ * created it and it is still empty, so a refused start leaves no trace. */
+void dg_guard_abandon(struct dg_guard *g);
+
+/* Release the lock and the map fds. */
+void dg_guard_close(struct dg_guard *g);
+
+/* Read the attach records from the pinned map. */
+int dg_guard_read_attach(const char *pin_path, struct dg_attach rec[DG_MAX_SLOTS]);
+
+/* Is the recorded program still in place? Queries the kernel. */
+enum dg_attach_state dg_guard_state(const struct dg_attach *rec);
+
+const char *dg_hook_name(enum dg_hook hook);
+const char *dg_state_name(enum dg_attach_state state);
+
+#endif /* DG_GUARD_H */

@@ -1,0 +1,234 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <net/if.h> /* before linux/if*.h: libc-compat needs it first */
+#include <errno.h>
+#include <limits.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <libmnl/libmnl.h>
+#include <linux/if_arp.h>
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>
+
+#include "netlink.h"
+
+/* One request, its replies run through cb; ACKed and matched by seq and
+ * portid so a stray message can never be taken for our answer. */
+static int nl_request(struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct mnl_socket *nl;
+	unsigned int portid, seq;
+	int ret;
+
+	nl = mnl_socket_open(NETLINK_ROUTE);
+	if (!nl)
+		return -errno;
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	portid = mnl_socket_get_portid(nl);
+	seq = (unsigned int)time(NULL);
+	nlh->nlmsg_seq = seq;
+	nlh->nlmsg_flags |= NLM_F_ACK;
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	do {
+		ret = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+		if (ret <= 0) {
+			ret = ret < 0 ? -errno : -EIO;
+			break;
+		}
+		ret = mnl_cb_run(buf, ret, seq, portid, cb, data);
+		if (ret < 0)
+			ret = -errno;
+	} while (ret > 0);
+out:
+	mnl_socket_close(nl);
+	return ret;
+}
+
+/* IFLA_* attributes we use, validated before they are stored. */
+static int link_attr_cb(const struct nlattr *attr, void *data)
+{
+	const struct nlattr **tb = data;
+	int type = mnl_attr_get_type(attr);
+
+	if (mnl_attr_type_valid(attr, IFLA_MAX) < 0)
+		return MNL_CB_OK;
+	switch (type) {
+	case IFLA_IFNAME:
+		if (mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) < 0)
+			return MNL_CB_ERROR;
+		break;
+	case IFLA_MTU:
+		if (mnl_attr_validate(attr, MNL_TYPE_U32) < 0)
+			return MNL_CB_ERROR;
+		break;
+	default:
+		return MNL_CB_OK;
+	}
+	tb[type] = attr;
+	return MNL_CB_OK;
+}
+
+static int link_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[IFLA_MAX + 1] = {};
+	struct ifinfomsg *ifm = mnl_nlmsg_get_payload(nlh);
+	struct dg_link *link = data;
+
+	if (nlh->nlmsg_type != RTM_NEWLINK)
+		return MNL_CB_OK;
+	if (mnl_attr_parse(nlh, sizeof(*ifm), link_attr_cb, tb) < 0)
+		return MNL_CB_ERROR;
+	link->ifindex = ifm->ifi_index;
+	link->type = ifm->ifi_type;
+	link->flags = ifm->ifi_flags;
+	if (tb[IFLA_IFNAME]) {
+		strncpy(link->ifname, mnl_attr_get_str(tb[IFLA_IFNAME]),
+			sizeof(link->ifname) - 1);
+		link->ifname[sizeof(link->ifname) - 1] = '\0';
+	}
+	if (tb[IFLA_MTU])
+		link->mtu = mnl_attr_get_u32(tb[IFLA_MTU]);
+	return MNL_CB_OK;
+}
+
+static int link_query(const char *ifname, int ifindex, struct dg_link *out)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+	struct ifinfomsg *ifm;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_GETLINK;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+	ifm->ifi_family = AF_UNSPEC;
+	ifm->ifi_index = ifindex;
+	if (ifname)
+		mnl_attr_put_strz(nlh, IFLA_IFNAME, ifname);
+	ret = nl_request(nlh, link_cb, out);
+	if (ret == -ENODEV || (ret >= 0 && !out->ifindex))
+		return -ENODEV;
+	return ret < 0 ? ret : 0;
+}
+
+int dg_nl_link_get(const char *ifname, struct dg_link *out)
+{
+	if (!ifname[0] || strlen(ifname) >= IF_NAMESIZE)
+		return -ENODEV;
+	return link_query(ifname, 0, out);
+}
+
+int dg_nl_link_get_index(int ifindex, struct dg_link *out)
+{
+	if (ifindex <= 0)
+		return -ENODEV;
+	return link_query(NULL, ifindex, out);
+}
+
+struct route_best {
+	int oif;
+	unsigned int metric;
+};
+
+static int route_attr_cb(const struct nlattr *attr, void *data)
+{
+	const struct nlattr **tb = data;
+	int type = mnl_attr_get_type(attr);
+
+	if (mnl_attr_type_valid(attr, RTA_MAX) < 0)
+		return MNL_CB_OK;
+	switch (type) {
+	case RTA_OIF:
+	case RTA_PRIORITY:
+	case RTA_TABLE:
+		if (mnl_attr_validate(attr, MNL_TYPE_U32) < 0)
+			return MNL_CB_ERROR;
+		break;
+	case RTA_MULTIPATH:
+		if (mnl_attr_get_payload_len(attr) < sizeof(struct rtnexthop))
+			return MNL_CB_ERROR;
+		break;
+	default:
+		return MNL_CB_OK;
+	}
+	tb[type] = attr;
+	return MNL_CB_OK;
+}
+
+static int route_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[RTA_MAX + 1] = {};
+	struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+	struct route_best *best = data;
+	const struct rtnexthop *nh;
+	unsigned int table, metric = 0;
+	int oif = 0;
+
+	if (nlh->nlmsg_type != RTM_NEWROUTE || rtm->rtm_dst_len != 0 ||
+	    rtm->rtm_type != RTN_UNICAST)
+		return MNL_CB_OK;
+	if (mnl_attr_parse(nlh, sizeof(*rtm), route_attr_cb, tb) < 0)
+		return MNL_CB_ERROR;
+	table = tb[RTA_TABLE] ? mnl_attr_get_u32(tb[RTA_TABLE]) : rtm->rtm_table;
+	if (table != RT_TABLE_MAIN)
+		return MNL_CB_OK;
+	if (tb[RTA_PRIORITY])
+		metric = mnl_attr_get_u32(tb[RTA_PRIORITY]);
+	if (tb[RTA_OIF]) {
+		oif = mnl_attr_get_u32(tb[RTA_OIF]);
+	} else if (tb[RTA_MULTIPATH]) {
+		/* ECMP: the first next hop's device. */
+		nh = mnl_attr_get_payload(tb[RTA_MULTIPATH]);
+		oif = nh->rtnh_ifindex;
+	}
+	if (oif > 0 && (!best->oif || metric < best->metric)) {
+		best->oif = oif;
+		best->metric = metric;
+	}
+	return MNL_CB_OK;
+}
+
+static int default_route_oif(int family)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct route_best best = {};
+	struct nlmsghdr *nlh;
+	struct rtmsg *rtm;
+	int ret;
+
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_GETROUTE;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = family;
+	ret = nl_request(nlh, route_cb, &best);
+	if (ret < 0)
+		return ret;
+	return best.oif ? best.oif : -ENETUNREACH;
+}
+
+int dg_nl_default_route(struct dg_link *out)
+{
+	int oif;
+
+	oif = default_route_oif(AF_INET);
+	if (oif == -ENETUNREACH)
+		oif = default_route_oif(AF_INET6);
+	if (oif < 0)
+		return oif;
+	return dg_nl_link_get_index(oif, out);
+}
+
+bool dg_link_is_l3(const struct dg_link *link)
+{
+	return link->type != ARPHRD_ETHER && link->type != ARPHRD_LOOPBACK;
+}
