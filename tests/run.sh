@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# Runs every test tier (unit, BPF, fuzz, netns integration) and ends with
+# one line: "N passed, N failed[, N skipped]". Called by `make test`.
+set -u
+cd "$(dirname "$0")/.."
+OUT=${OUT:-.output}
+FUZZ_SECONDS=${FUZZ_SECONDS:-20}
+export DOTGUARD=${DOTGUARD:-$PWD/dotguard}
+passed=0 failed=0 skipped=0
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+report() { # suite name passed failed [skipped-reason]
+	passed=$((passed + $3)) failed=$((failed + $4))
+	if [ "$4" -gt 0 ]; then
+		echo "[$1] $2: $3 passed, $4 failed"
+		sed 's/^/    /' "$log" | tail -n 60
+	else
+		echo "[$1] $2: $3 passed"
+	fi
+}
+
+skip() { # suite name reason
+	skipped=$((skipped + 1))
+	echo "[$1] $2: SKIP ($3)"
+}
+
+# "N passed, N failed" as the last such line of a runner's output.
+count_line() {
+	grep -Eo '^([A-Za-z]+: )?[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1 |
+		grep -Eo '[0-9]+ passed, [0-9]+ failed' | tr -dc '0-9 \n' | awk '{print $1, $2}'
+}
+
+for src in tests/unit/test_*.c; do
+	[ -e "$src" ] || continue
+	name=$(basename "$src" .c)
+	"$OUT/tests/unit/$name" >"$log" 2>&1
+	rc=$?
+	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
+	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
+	p=${p:-0} f=${f:-0}
+	# A crash leaves no summary: that is a failure, never a silent pass.
+	[ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1
+	report unit "$name" "$p" "$f"
+done
+
+for src in tests/bpf/test_*.c; do
+	[ -e "$src" ] || continue
+	name=$(basename "$src" .c)
+	if [ "$(id -u)" -ne 0 ]; then
+		skip bpf "$name" "needs root for BPF_PROG_TEST_RUN"
+		continue
+	fi
+	"$OUT/tests/bpf/$name" >"$log" 2>&1
+	rc=$?
+	read -r p f <<<"$(count_line)"
+	p=${p:-0} f=${f:-0}
+	[ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1
+	report bpf "$name" "$p" "$f"
+done
+
+for src in tests/fuzz/fuzz_*.c; do
+	[ -e "$src" ] || continue
+	name=$(basename "$src" .c)
+	corpus=$(mktemp -d)
+	[ -d "tests/fuzz/corpus/$name" ] && cp -r "tests/fuzz/corpus/$name/." "$corpus/"
+	# Bounded in time; findings are written to the temp dir, not the repo.
+	(cd "$corpus" && "$OLDPWD/$OUT/fuzz/$name" -max_total_time="$FUZZ_SECONDS" \
+		-artifact_prefix="$corpus/" "$corpus") >"$log" 2>&1
+	rc=$?
+	if [ "$rc" -eq 0 ]; then
+		report fuzz "$name (${FUZZ_SECONDS}s, $(grep -Eo 'Done [0-9]+ runs' "$log" | tail -n 1 | grep -Eo '[0-9]+') runs)" 1 0
+	else
+		report fuzz "$name" 0 1
+	fi
+	rm -rf "$corpus"
+done
+
+if [ -x tests/net/run.sh ]; then
+	if [ "$(id -u)" -ne 0 ]; then
+		skip net "integration" "needs root for network namespaces"
+	else
+		tests/net/run.sh >"$log" 2>&1
+		rc=$?
+		grep -E '^\[[^]]+\] (PASS|SKIP|FAIL)' "$log" | sed 's/^/  /'
+		read -r p f <<<"$(count_line)"
+		p=${p:-0} f=${f:-0}
+		s=$(grep -Eo '[0-9]+ skipped' "$log" | tail -n 1 | grep -Eo '[0-9]+')
+		skipped=$((skipped + ${s:-0}))
+		[ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1
+		report net "integration" "$p" "$f"
+	fi
+fi
+
+if [ "$skipped" -gt 0 ]; then
+	echo "$passed passed, $failed failed, $skipped skipped"
+else
+	echo "$passed passed, $failed failed"
+fi
+[ "$failed" -eq 0 ]
