@@ -41,9 +41,9 @@ USER_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(USER_SRCS))
 LIB := $(OUT)/libdotguard.a
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
-UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
+UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/unit/%,$(UNIT_SRCS))
 BPFT_SRCS := $(wildcard tests/bpf/test_*.c)
-BPFT_BINS := $(patsubst tests/bpf/%.c,$(OUT)/tests/%,$(BPFT_SRCS))
+BPFT_BINS := $(patsubst tests/bpf/%.c,$(OUT)/tests/bpf/%,$(BPFT_SRCS))
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(OUT)/fuzz/%,$(FUZZ_SRCS))
 BENCH_SRCS := $(wildcard tools/bench/*.c)
@@ -51,11 +51,13 @@ BENCH_BINS := $(patsubst tools/bench/%.c,$(OUT)/bench/%,$(BENCH_SRCS))
 
 DEB_PKGS := clang llvm bpftool libbpf-dev libxdp-dev libwolfssl-dev libmnl-dev \
 	libelf-dev zlib1g-dev pkg-config libcmocka-dev libclang-rt-14-dev \
-	iproute2 tcpdump bind9-dnsutils knot-dnsutils unbound dnsperf openssl \
+	iproute2 iputils-ping tcpdump bind9-dnsutils knot-dnsutils unbound dnsperf openssl \
 	python3
 
 .DELETE_ON_ERROR:
-.PHONY: all help deps check-tools vmlinux test unit-test bpf-test fuzz-test \
+# Generated, but not throwaway: keep them between builds.
+.SECONDARY: $(BPF_OBJS) $(SKELS)
+.PHONY: dotguard all help deps check-tools vmlinux test unit-test bpf-test fuzz-test \
 	net-test fuzz bench demo clean install uninstall
 
 all: dotguard
@@ -95,7 +97,7 @@ vmlinux:
 	$(call msg,GEN,vmlinux.h)
 	$(Q)tools/gen-vmlinux.sh vmlinux.h
 
-$(OUT) $(OUT)/user $(OUT)/tests $(OUT)/fuzz $(OUT)/bench:
+$(OUT) $(OUT)/user $(OUT)/tests $(OUT)/tests/unit $(OUT)/tests/bpf $(OUT)/fuzz $(OUT)/bench:
 	$(Q)mkdir -p $@
 
 $(OUT)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) vmlinux.h | $(OUT)
@@ -114,17 +116,27 @@ $(LIB): $(filter-out $(OUT)/user/main.o,$(USER_OBJS))
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
-dotguard: $(OUT)/user/main.o $(LIB)
+# ./dotguard points at the build just made (plain or SAN=1), so tests and
+# users run one path whichever flavour they built last.
+dotguard: $(OUT)/dotguard
+	$(Q)ln -sfn $(OUT)/dotguard dotguard
+
+$(OUT)/dotguard: $(OUT)/user/main.o $(LIB)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-$(OUT)/tests/test_%: tests/unit/test_%.c $(LIB) | $(OUT)/tests
+$(OUT)/tests/unit/test_%: tests/unit/test_%.c $(LIB) | $(OUT)/tests/unit
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< $(LIB) -lcmocka $(LDLIBS) -o $@
 
-$(OUT)/tests/test_%: tests/bpf/test_%.c tests/bpf/*.h $(SKELS) $(LIB) | $(OUT)/tests
+$(OUT)/tests/bpf/test_%: tests/bpf/test_%.c tests/bpf/*.h $(SKELS) $(LIB) | $(OUT)/tests/bpf
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/bpf $(LDFLAGS) $< $(LIB) $(LDLIBS) -o $@
+
+# Helpers the netns integration tests run (tests/net/cases/*.sh).
+$(OUT)/tests/net_%: tests/net/%.c | $(OUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< -lbpf -o $@
 
 # libFuzzer targets are always built with clang and its sanitizers; each
 # links the sources its parser needs (FUZZ_SRCS_<name>).
@@ -132,7 +144,8 @@ FUZZ_SRCS_fuzz_config := user/config.c user/log.c
 FUZZ_SRCS_fuzz_parse :=
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -Iinclude -Iuser -I. \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-$(OUT)/fuzz/%: tests/fuzz/%.c $(BPF_HDRS) $(wildcard user/*.h) | $(OUT)/fuzz
+.SECONDEXPANSION:
+$(OUT)/fuzz/%: tests/fuzz/%.c $(wildcard tests/fuzz/*.h) $(BPF_HDRS) $(wildcard user/*.h) $$(FUZZ_SRCS_$$*) | $(OUT)/fuzz
 	$(call msg,FUZZ,$@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(FUZZ_SRCS_$*) $(LDLIBS) -o $@
 
@@ -142,7 +155,7 @@ $(OUT)/bench/%: tools/bench/%.c $(SKELS) $(LIB) | $(OUT)/bench
 
 fuzz: $(FUZZ_BINS)
 
-test: dotguard $(UNIT_BINS) $(BPFT_BINS) $(FUZZ_BINS)
+test: dotguard $(UNIT_BINS) $(BPFT_BINS) $(FUZZ_BINS) $(OUT)/tests/net_sockcookie
 	$(Q)OUT=$(OUT) SAN=$(SAN) tests/run.sh
 
 bench: dotguard $(BENCH_BINS)
@@ -153,7 +166,7 @@ demo: deps dotguard
 
 install: dotguard
 	$(call msg,INSTALL,$(DESTDIR)$(PREFIX)/sbin/dotguard)
-	$(Q)install -D -m 0755 dotguard $(DESTDIR)$(PREFIX)/sbin/dotguard
+	$(Q)install -D -m 0755 $(OUT)/dotguard $(DESTDIR)$(PREFIX)/sbin/dotguard
 
 uninstall:
 	$(Q)rm -f $(DESTDIR)$(PREFIX)/sbin/dotguard
