@@ -168,7 +168,7 @@ static void cfg_vlog(struct cfg_state *st, enum dg_log_level level,
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	if (line)
-		log_msg(level, "%s:%u: %s", st->source, line, msg);
+		log_at(level, st->source, line, "%s", msg);
 	else
 		log_msg(level, "%s: %s", st->source, msg);
 }

@@ -21,7 +21,8 @@
 #define DG_CFG_MAX_SERVERS 16	/* per list: DNS=, FallbackDNS=, stub extras */
 #define DG_CFG_MAX_PINS 16
 #define DG_CFG_MAX_IFACES DG_MAX_SLOTS
-#define DG_NAME_MAX 255		/* a DNS name in text form, RFC 1035 */
+#define DG_NAME_MAX 255		/* buffer for a DNS name in text form; the
+				 * name itself is at most 253 (RFC 1035) */
 
 enum dg_dot_mode {
 	DG_DOT_STRICT = 0,	/* DNSOverTLS=yes: never cleartext */
@@ -120,7 +121,7 @@ int dg_config_load(struct dg_config *cfg, const char *path);
  * a static description of what was wrong in *why. */
 int dg_server_parse(const char *text, struct dg_server *out, const char **why);
 
-/* Format a server back as ADDRESS[:PORT][#NAME] into buf. */
+/* Format a server back as ADDRESS[:PORT][%IFNAME][#NAME] into buf. */
 const char *dg_server_str(const struct dg_server *s, char *buf, size_t size);
 
 /* Names for enums, as written in the file. */
