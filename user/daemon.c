@@ -82,7 +82,7 @@ static void daemon_reload(struct daemon *d)
 			  d->cfg->pin_path, cfg->pin_path);
 		goto out;
 	}
-	err = dg_guard_apply(&d->guard, cfg, t, n);
+	err = dg_guard_apply(&d->guard, cfg, t, n, false);
 	if (err) {
 		log_error("reload: applying the new config failed; what could be attached is attached");
 		goto out;
@@ -150,7 +150,7 @@ int dg_daemon_run(const char *config_path)
 	dg_guard_init(&d->guard, d->cfg->pin_path);
 	if (dg_guard_lock(&d->guard, true))
 		goto out;
-	if (dg_guard_apply(&d->guard, d->cfg, d->targets, d->n_targets)) {
+	if (dg_guard_apply(&d->guard, d->cfg, d->targets, d->n_targets, true)) {
 		dg_guard_abandon(&d->guard);
 		goto out;
 	}

@@ -541,7 +541,7 @@ static int guard_zero_slot(struct dg_guard *g, __u32 slot)
 }
 
 int dg_guard_apply(struct dg_guard *g, const struct dg_config *cfg,
-		   const struct dg_target *t, int n)
+		   const struct dg_target *t, int n, bool replace)
 {
 	struct dg_attach old[DG_MAX_SLOTS], rec;
 	bool wanted[DG_MAX_SLOTS] = {};
@@ -582,6 +582,12 @@ int dg_guard_apply(struct dg_guard *g, const struct dg_config *cfg,
 				return err;
 		}
 		wanted[slot] = true;
+		/* A reload runs the same binary: a program still in place
+		 * where its record says needs no new copy. */
+		if (!replace && old[slot].ifindex == (__u32)t[i].ifindex &&
+		    (old[slot].flags & DG_ATTACH_USED) &&
+		    dg_guard_state(&old[slot]) == DG_STATE_ATTACHED)
+			continue;
 		rec = old[slot];
 		/* The interface may have been re-created under a new index. */
 		if (rec.ifindex != (__u32)t[i].ifindex)

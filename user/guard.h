@@ -62,12 +62,14 @@ void dg_guard_init(struct dg_guard *g, const char *pin_path);
 int dg_guard_lock(struct dg_guard *g, bool create);
 
 /*
- * Make the kernel match cfg: policy first, then one program per target
- * (replacing ours in place), then remove attach points no longer wanted.
+ * Make the kernel match cfg: policy first, then one program per target,
+ * then remove attach points no longer wanted. replace: load a fresh copy
+ * even where ours is in place (at startup, the binary may be newer);
+ * otherwise (reload) keep programs that are where their record says.
  * Must hold the lock. Returns 0 or -errno (logged).
  */
 int dg_guard_apply(struct dg_guard *g, const struct dg_config *cfg,
-		   const struct dg_target *t, int n);
+		   const struct dg_target *t, int n, bool replace);
 
 /* Remove every recorded program (after checking it is ours) and every pin,
  * then the pin directory. Must hold the lock. Returns 0 or -errno. */

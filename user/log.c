@@ -35,26 +35,61 @@ void log_set_sink(dg_log_sink_fn fn, void *arg)
 	log_sink_arg = arg;
 }
 
-void log_vmsg(enum dg_log_level level, const char *fmt, va_list ap)
+/* loc: length of a "FILE:LINE: " prefix in buf, 0 when there is none. */
+static void log_emit(enum dg_log_level level, char *buf, size_t loc)
 {
-	char buf[1024];
-	size_t n;
+	size_t n = strlen(buf);
 
-	if (level > log_level)
-		return;
-	vsnprintf(buf, sizeof(buf), fmt, ap);
 	/* One event, one line: library messages often end in '\n'. */
-	n = strlen(buf);
 	while (n && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
 		buf[--n] = '\0';
 	if (log_sink) {
 		log_sink(level, buf, log_sink_arg);
 		return;
 	}
-	if (level <= DG_LOG_WARN)
+	if (loc)
+		fprintf(stderr, "%.*s%s%s\n", (int)loc, buf,
+			level == DG_LOG_WARN ? "warning: " : "", buf + loc);
+	else if (level <= DG_LOG_WARN)
 		fprintf(stderr, "dotguard: %s: %s\n", level_names[level], buf);
 	else
 		fprintf(stderr, "dotguard: %s\n", buf);
+}
+
+void log_vmsg(enum dg_log_level level, const char *fmt, va_list ap)
+{
+	char buf[1024];
+
+	if (level > log_level)
+		return;
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	log_emit(level, buf, 0);
+}
+
+void log_vat(enum dg_log_level level, const char *file, unsigned int line,
+	     const char *fmt, va_list ap)
+{
+	char buf[1024];
+	int loc;
+
+	if (level > log_level)
+		return;
+	loc = snprintf(buf, sizeof(buf), "%s:%u: ", file, line);
+	if (loc < 0 || (size_t)loc >= sizeof(buf))
+		loc = 0;
+	else
+		vsnprintf(buf + loc, sizeof(buf) - loc, fmt, ap);
+	log_emit(level, buf, loc);
+}
+
+void log_at(enum dg_log_level level, const char *file, unsigned int line,
+	    const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vat(level, file, line, fmt, ap);
+	va_end(ap);
 }
 
 void log_msg(enum dg_log_level level, const char *fmt, ...)

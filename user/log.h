@@ -33,6 +33,17 @@ void log_msg(enum dg_log_level level, const char *fmt, ...)
 void log_vmsg(enum dg_log_level level, const char *fmt, va_list ap)
 	__attribute__((format(printf, 2, 0)));
 
+/*
+ * A diagnostic about a place in a file, compiler-style, so editors and
+ * scripts can jump to it: "FILE:LINE: msg" for errors and
+ * "FILE:LINE: warning: msg" for warnings on stderr. A sink receives
+ * "FILE:LINE: msg" at the given level.
+ */
+void log_at(enum dg_log_level level, const char *file, unsigned int line,
+	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void log_vat(enum dg_log_level level, const char *file, unsigned int line,
+	     const char *fmt, va_list ap) __attribute__((format(printf, 4, 0)));
+
 #define log_error(...) log_msg(DG_LOG_ERROR, __VA_ARGS__)
 #define log_warn(...) log_msg(DG_LOG_WARN, __VA_ARGS__)
 #define log_info(...) log_msg(DG_LOG_INFO, __VA_ARGS__)
