@@ -942,7 +942,7 @@ static int baseline_write(const char *path, const struct prog_size *s, int n)
 		   "# (test mode, l3_only = 0): name, xlated insns, verified insns.\n"
 		   "# test_guard fails when either grows more than %d%% over this.\n"
 		   "# Rewrite it on purpose, with the reason in the commit:\n"
-		   "#   .output/tests/test_guard --write-baseline\n",
+		   "#   .output/tests/bpf/test_guard --write-baseline\n",
 		BASELINE_SLACK_PCT);
 	for (i = 0; i < n; i++)
 		fprintf(f, "%s %u %u\n", s[i].name, s[i].xlated, s[i].verified);
