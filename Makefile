@@ -28,7 +28,7 @@ endif
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -I$(OUT) -Iinclude -Iuser $(SANFLAGS)
 LDFLAGS += $(SANFLAGS)
-LDLIBS := -lxdp -lbpf -lmnl -lelf -lz
+LDLIBS := -lxdp -lbpf -lmnl -lelf -lz -lwolfssl
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -I. -Iinclude
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
@@ -142,6 +142,7 @@ $(OUT)/tests/net_%: tests/net/%.c | $(OUT)/tests
 # links the sources its parser needs (FUZZ_SRCS_<name>).
 FUZZ_SRCS_fuzz_config := user/config.c user/log.c
 FUZZ_SRCS_fuzz_parse :=
+FUZZ_SRCS_fuzz_dns := user/dns_wire.c user/log.c
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -Iinclude -Iuser -I. \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 .SECONDEXPANSION:

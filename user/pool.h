@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The upstream engine: per upstream a pool of persistent DNS-over-TLS
+ * connections (RFC 7858), opened ahead of need and kept warm; many
+ * queries in flight per connection, answered out of order (RFC 7766),
+ * matched by a per-connection message ID; health with backoff and
+ * probing; failover along DNS= then FallbackDNS=; a deadline per query.
+ * In strict mode (DNSOverTLS=yes) nothing ever leaves in cleartext.
+ */
+#ifndef DG_POOL_H
+#define DG_POOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "dns_wire.h"
+#include "loop.h"
+#include "stats.h"
+
+#define DG_QUERY_DEADLINE_MS 3000	/* then the client gets SERVFAIL */
+#define DG_ATTEMPT_TIMEOUT_MS 1200	/* no answer: try elsewhere */
+#define DG_CONNECT_TIMEOUT_MS 2000	/* TCP + TLS handshake */
+#define DG_IDLE_TIMEOUT_MS 30000	/* unless the server asks for less */
+
+struct dg_pool;
+
+/*
+ * Called exactly once per query: msg/ri describe a validated answer from
+ * upstream label, or msg == NULL when every attempt failed (answer
+ * SERVFAIL). rtt_us is the last attempt's round trip.
+ */
+typedef void (*dg_pool_done_fn)(void *arg, const uint8_t *msg, size_t len,
+				const struct dg_dns_resp_info *ri,
+				const char *label, uint64_t rtt_us);
+
+/* Build the pool for cfg's DNS= and FallbackDNS= (TLS contexts, pins).
+ * stats may be NULL. Returns NULL after a logged line. */
+struct dg_pool *dg_pool_new(struct dg_loop *loop, const struct dg_config *cfg,
+			    struct dg_stats *stats);
+/* Open the warm connections. */
+void dg_pool_start(struct dg_pool *p);
+/* Fail every query in flight (SERVFAIL) and close everything. */
+void dg_pool_free(struct dg_pool *p);
+
+/* Forward q; done(arg, ...) follows exactly once, never from inside this
+ * call. */
+void dg_pool_query(struct dg_pool *p, const struct dg_dns_query *q,
+		   dg_pool_done_fn done, void *arg);
+
+#endif /* DG_POOL_H */
