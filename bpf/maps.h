@@ -68,4 +68,14 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } dg_attach SEC(".maps");
 
+/* [0] -> the daemon's own counters; the daemon mmaps it (never BPF). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct dg_daemon_stats);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} dg_daemon SEC(".maps");
+
 #endif /* DOTGUARD_MAPS_H */

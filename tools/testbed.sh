@@ -93,7 +93,7 @@ cmd_setup()
 		role=host
 	fi
 	echo "$name-$role" >"$dir/dgns"
-	printf '[Resolve]\nDNS=203.0.113.53#dns.test\n[Guard]\nMode=drop\n%s\nPinPath=%s\n' \
+	printf '[Resolve]\nDNS=203.0.113.53#dns.test\nFallbackDNS=\n[Guard]\nMode=drop\n%s\nPinPath=%s\n' \
 		"$iface" "$dir/bpf/dotguard" >"$dir/dotguard.conf"
 	echo "test bed $name ready; config $dir/dotguard.conf; try:"
 	echo "  $0 exec $name $role $DOTGUARD run -c $dir/dotguard.conf -v"

@@ -12,6 +12,7 @@
 #include "daemon.h"
 #include "guard.h"
 #include "log.h"
+#include "query.h"
 #include "status.h"
 
 enum dg_opt_id {
@@ -165,12 +166,31 @@ static int cmd_check_config(const struct dg_args *a)
 	return DG_EXIT_OK;
 }
 
+static int cmd_query(const struct dg_args *a)
+{
+	struct dg_config *cfg;
+	int err;
+
+	if (a->npos < 1) {
+		log_error("query: which name? (dotguard query NAME [TYPE])");
+		return DG_EXIT_USAGE;
+	}
+	cfg = load_config(a);
+	if (!cfg)
+		return DG_EXIT_FAIL;
+	err = dg_query_run(cfg, a->pos[0], a->npos > 1 ? a->pos[1] : NULL);
+	free(cfg);
+	return err ? DG_EXIT_FAIL : DG_EXIT_OK;
+}
+
 static const struct dg_cmd commands[] = {
 	{ "run", cmd_run, COMMON, 0,
 	  "attach the guard, pin it, serve; SIGHUP reloads; the guard stays after exit" },
 	{ "status", cmd_status,
 	  COMMON | (1u << OPT_JSON) | (1u << OPT_PROMETHEUS), 0,
 	  "counters per interface, reason and action, from the pinned maps" },
+	{ "query", cmd_query, COMMON, 2,
+	  "NAME [TYPE]: resolve through the running daemon; show answer, upstream, latency, cache" },
 	{ "detach", cmd_detach, COMMON, 0,
 	  "remove the programs and pins: the only way to lift the guard" },
 	{ "check-config", cmd_check_config, COMMON, 0,
@@ -219,8 +239,9 @@ static int parse_args(const struct dg_cmd *cmd, int argc, char **argv,
 		      struct dg_args *a)
 {
 	struct option longopts[OPT_MAX + 1] = {};
-	char shortopts[2 * OPT_MAX + 2] = "+";
-	int i, n = 0, c, s = 1;
+	/* Options may follow positionals: `query NAME -c FILE`. */
+	char shortopts[2 * OPT_MAX + 1] = "";
+	int i, n = 0, c, s = 0;
 
 	for (i = 0; i < OPT_MAX; i++) {
 		if (!(cmd->opts & (1u << i)))

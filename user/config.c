@@ -730,6 +730,23 @@ static void parse_etc_hosts(struct cfg_state *st, const struct cfg_key *key,
 		st->cfg->read_etc_hosts = v;
 }
 
+/* PoolSize=N: TLS connections per upstream, 1..DG_CFG_POOL_MAX. */
+static void parse_pool_size(struct cfg_state *st, const struct cfg_key *key,
+			    char *value)
+{
+	char c[CFG_CLIP + 4], *end;
+	long v;
+
+	errno = 0;
+	v = strtol(value, &end, 10);
+	if (errno || end == value || *end || v < 1 || v > DG_CFG_POOL_MAX) {
+		cfg_error(st, "%s=: expected a number from 1 to %d, got '%s'",
+			  key->name, DG_CFG_POOL_MAX, clip(value, c));
+		return;
+	}
+	st->cfg->pool_size = (int)v;
+}
+
 static void parse_mode(struct cfg_state *st, const struct cfg_key *key,
 		       char *value)
 {
@@ -759,6 +776,7 @@ static const struct cfg_key cfg_keys[] = {
 	{ SEC_RESOLVE, "RefuseRecordTypes", NULL, 0 },
 	{ SEC_TLS, "CAFile", parse_path, 0 },
 	{ SEC_TLS, "SPKIPin", parse_pin, 0 },
+	{ SEC_TLS, "PoolSize", parse_pool_size, 0 },
 	{ SEC_GUARD, "Mode", parse_mode, 0 },
 	{ SEC_GUARD, "Interface", parse_ifaces, L_IFACES },
 	{ SEC_GUARD, "GatewayInterface", parse_ifaces, L_GW_IFACES },
@@ -956,6 +974,7 @@ void dg_config_defaults(struct dg_config *cfg)
 	cfg->stub = DG_STUB_YES;
 	cfg->read_etc_hosts = true;
 	snprintf(cfg->ca_file, sizeof(cfg->ca_file), "%s", DEFAULT_CA_FILE);
+	cfg->pool_size = DG_CFG_POOL_DEFAULT;
 	cfg->mode = DG_MODE_REDIRECT;
 	snprintf(cfg->pin_path, sizeof(cfg->pin_path), "%s",
 		 DG_PIN_PATH_DEFAULT);

@@ -20,6 +20,8 @@
 #define DG_CONFIG_PATH_DEFAULT "/etc/dotguard/dotguard.conf"
 #define DG_CFG_MAX_SERVERS 16	/* per list: DNS=, FallbackDNS=, stub extras */
 #define DG_CFG_MAX_PINS 16
+#define DG_CFG_POOL_DEFAULT 2	/* [TLS] PoolSize=: connections per upstream */
+#define DG_CFG_POOL_MAX 8
 #define DG_CFG_MAX_IFACES DG_MAX_SLOTS
 #define DG_NAME_MAX 255		/* buffer for a DNS name in text form; the
 				 * name itself is at most 253 (RFC 1035) */
@@ -83,6 +85,7 @@ struct dg_config {
 	char ca_file[PATH_MAX];
 	struct dg_spki_pin pins[DG_CFG_MAX_PINS];
 	int n_pins;
+	int pool_size;			/* PoolSize= */
 
 	/* [Guard] */
 	enum dg_mode mode;		/* enum dg_mode from abi.h */

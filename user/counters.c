@@ -46,6 +46,20 @@ static int read_slot(int fd, __u32 slot, struct dg_counter *vals, int ncpu,
 	return 0;
 }
 
+/* The daemon's counters; absent when no daemon of this version ran. */
+static bool read_daemon(const char *pin_path, struct dg_daemon_stats *d)
+{
+	__u32 zero = 0;
+	int fd = open_pin(pin_path, DG_PIN_DAEMON);
+	bool ok;
+
+	if (fd < 0)
+		return false;
+	ok = !bpf_map_lookup_elem(fd, &zero, d) && d->started;
+	close(fd);
+	return ok;
+}
+
 int dg_counters_read(const char *pin_path, struct dg_snapshot *s)
 {
 	struct dg_counter *vals = NULL;
@@ -83,6 +97,7 @@ int dg_counters_read(const char *pin_path, struct dg_snapshot *s)
 			goto out;
 		s->state[slot] = dg_guard_state(&s->att[slot]);
 	}
+	s->have_daemon = read_daemon(pin_path, &s->daemon);
 out:
 	free(vals);
 	if (fd_ctr >= 0)

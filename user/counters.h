@@ -6,6 +6,7 @@
 #ifndef DG_COUNTERS_H
 #define DG_COUNTERS_H
 
+#include <stdbool.h>
 #include <time.h>
 
 #include "../include/dotguard/abi.h"
@@ -18,6 +19,8 @@ struct dg_snapshot {
 	enum dg_attach_state state[DG_MAX_SLOTS]; /* for used slots */
 	/* summed over CPUs; only used slots are filled */
 	struct dg_counter sum[DG_MAX_SLOTS][DG_REASON_MAX][DG_ACTION_MAX];
+	bool have_daemon;		/* dg_daemon pinned (a daemon ran) */
+	struct dg_daemon_stats daemon;
 };
 
 /* Fill s from the maps pinned under pin_path. Returns 0, -ENOENT when no

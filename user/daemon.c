@@ -7,11 +7,26 @@
 #include <unistd.h>
 #include <sys/signalfd.h>
 
+#include <time.h>
+#include <sys/epoll.h>
+
+#include "cache.h"
 #include "cli.h"
 #include "config.h"
 #include "daemon.h"
 #include "guard.h"
+#include "hosts.h"
 #include "log.h"
+#include "loop.h"
+#include "pool.h"
+#include "resolver.h"
+#include "stats.h"
+#include "stub.h"
+#include "tls.h"
+
+#define DAEMON_CACHE_ENTRIES 10000
+#define DAEMON_CACHE_BYTES (4u << 20)	/* keeps RSS well under 16 MiB */
+#define DAEMON_HOSTS "/etc/hosts"
 
 struct daemon {
 	const char *config_path;
@@ -19,6 +34,13 @@ struct daemon {
 	struct dg_guard guard;
 	struct dg_target targets[DG_CFG_MAX_IFACES * 2];
 	int n_targets;
+	struct dg_loop loop;
+	struct dg_stats stats;
+	struct dg_resolver *res;
+	struct dg_stub *stub;
+	int sfd;
+	struct dg_io sig_io;
+	struct dg_timer heartbeat;
 };
 
 static const char *cfg_name(const struct dg_config *cfg)
@@ -97,28 +119,13 @@ out:
 	free(cfg);
 }
 
-static int daemon_wait(struct daemon *d)
+static void daemon_signal(struct dg_loop *l, uint32_t events, void *arg)
 {
+	struct daemon *d = arg;
 	struct signalfd_siginfo si;
-	sigset_t mask;
-	int sfd;
 
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGHUP);
-	if (sigprocmask(SIG_BLOCK, &mask, NULL) ||
-	    (sfd = signalfd(-1, &mask, SFD_CLOEXEC)) < 0) {
-		log_error("signals: %s", strerror(errno));
-		return -errno;
-	}
-	for (;;) {
-		if (read(sfd, &si, sizeof(si)) != sizeof(si)) {
-			if (errno == EINTR)
-				continue;
-			log_error("signalfd: %s", strerror(errno));
-			break;
-		}
+	(void)events;
+	while (read(d->sfd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
 			log_info("SIGHUP: reloading %s", cfg_name(d->cfg));
 			daemon_reload(d);
@@ -126,10 +133,94 @@ static int daemon_wait(struct daemon *d)
 		}
 		log_info("stopping on %s; the guard stays in place (fail closed): 'dotguard detach' lifts it",
 			 strsignal(si.ssi_signo));
-		break;
+		dg_loop_stop(l);
 	}
-	close(sfd);
+}
+
+static void daemon_heartbeat(struct dg_loop *l, struct dg_timer *t)
+{
+	struct daemon *d = (struct daemon *)((char *)t - offsetof(struct daemon, heartbeat));
+
+	/* status tells a live daemon from a hung or dead one by this. */
+	dg_stat_set(&d->stats.s->heartbeat, (__u64)time(NULL));
+	dg_timer_set(l, t, l->now + 1000000000ull);
+}
+
+static int daemon_signals(struct daemon *d)
+{
+	sigset_t mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	signal(SIGPIPE, SIG_IGN);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) ||
+	    (d->sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK)) < 0) {
+		log_error("signals: %s", strerror(errno));
+		return -errno;
+	}
+	return dg_io_add(&d->loop, &d->sig_io, d->sfd, EPOLLIN, daemon_signal, d);
+}
+
+/* The resolving half: counters, cache, hosts, upstream pool, stub. */
+static int daemon_serve_init(struct daemon *d)
+{
+	const struct dg_config *cfg = d->cfg;
+	struct dg_resolver *res;
+	int err;
+
+	err = dg_stats_open(&d->stats, cfg->pin_path);
+	if (err) {
+		log_error("daemon counters under %s: %s", cfg->pin_path, strerror(-err));
+		return err;
+	}
+	memset(d->stats.s, 0, sizeof(*d->stats.s));
+	d->stats.s->started = (__u64)time(NULL);
+	d->stats.s->pid = (__u64)getpid();
+	daemon_heartbeat(&d->loop, &d->heartbeat);
+
+	if (dg_tls_init())
+		return -EIO;
+	res = d->res = calloc(1, sizeof(*res));
+	if (!res)
+		return -ENOMEM;
+	res->loop = &d->loop;
+	res->cfg = cfg;
+	res->stats = &d->stats;
+	if (cfg->cache != DG_CACHE_NO &&
+	    !(res->cache = dg_cache_new(DAEMON_CACHE_ENTRIES, DAEMON_CACHE_BYTES)))
+		return -ENOMEM;
+	if (cfg->read_etc_hosts) {
+		res->hosts = dg_hosts_load(DAEMON_HOSTS, &err);
+		if (!res->hosts)
+			log_warn("%s: %s: names there are not answered locally",
+				 DAEMON_HOSTS, strerror(-err));
+	}
+	res->pool = dg_pool_new(&d->loop, cfg, &d->stats);
+	if (!res->pool)
+		return -EINVAL;
+	d->stub = dg_stub_new(&d->loop, res, cfg);
+	if (!d->stub)
+		return -EADDRNOTAVAIL;
+	dg_pool_start(res->pool);
 	return 0;
+}
+
+static void daemon_serve_fini(struct daemon *d)
+{
+	struct dg_resolver *res = d->res;
+
+	dg_stub_free(d->stub);
+	if (res) {
+		dg_pool_free(res->pool);
+		dg_cache_free(res->cache);
+		dg_hosts_free(res->hosts);
+		free(res);
+	}
+	dg_timer_cancel(&d->loop, &d->heartbeat);
+	if (d->stats.s)
+		dg_stats_close(&d->stats);
 }
 
 int dg_daemon_run(const char *config_path)
@@ -144,7 +235,14 @@ int dg_daemon_run(const char *config_path)
 		return DG_EXIT_FAIL;
 	}
 	d->config_path = config_path;
+	d->sfd = -1;
+	/* Teardown cancels it whatever point start-up reached. */
+	dg_timer_init(&d->heartbeat, daemon_heartbeat);
 	dg_guard_init(&d->guard, "");
+	if (dg_loop_init(&d->loop)) {
+		log_error("epoll: %s", strerror(errno));
+		goto out;
+	}
 	if (daemon_prepare(d, d->cfg, d->targets, &d->n_targets))
 		goto out;
 	dg_guard_init(&d->guard, d->cfg->pin_path);
@@ -154,10 +252,18 @@ int dg_daemon_run(const char *config_path)
 		dg_guard_abandon(&d->guard);
 		goto out;
 	}
+	/* The guard is in place before anything resolves: nothing leaks
+	 * while the rest starts, and a failure below stays fail closed. */
+	if (daemon_signals(d) || daemon_serve_init(d))
+		goto out;
 	log_ready(d, "ready");
-	if (!daemon_wait(d))
+	if (!dg_loop_run(&d->loop))
 		ret = DG_EXIT_OK;
 out:
+	daemon_serve_fini(d);
+	if (d->sfd >= 0)
+		close(d->sfd);
+	dg_loop_fini(&d->loop);
 	dg_guard_close(&d->guard);
 	free(d->cfg);
 	free(d);

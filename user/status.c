@@ -10,6 +10,18 @@
 static const char *const reason_names[] = { DG_REASONS(DG_NAME_OF) };
 static const char *const action_names[] = { DG_ACTIONS(DG_NAME_OF) };
 #undef DG_NAME_OF
+#define DG_NAME_OF(sym, name) name,
+static const char *const upfail_names[] = { DG_UPFAILS(DG_NAME_OF) };
+#undef DG_NAME_OF
+
+static const char *const up_state_names[] = {
+	[DG_UP_UNKNOWN] = "unknown",
+	[DG_UP_UP] = "up",
+	[DG_UP_DOWN] = "down",
+};
+
+/* A heartbeat older than this means the daemon is hung or gone. */
+#define DAEMON_STALE_S 3
 
 _Static_assert(sizeof(reason_names) / sizeof(reason_names[0]) == DG_REASON_MAX,
 	       "one name per reason");
@@ -47,6 +59,82 @@ static __u64 seen_total(const struct dg_snapshot *s)
 	for (a = 0; a < DG_ACTION_MAX; a++)
 		seen += dg_snapshot_action_total(s, a);
 	return seen;
+}
+
+static const char *up_state(__u32 st)
+{
+	return st <= DG_UP_DOWN ? up_state_names[st] : "unknown";
+}
+
+static bool daemon_alive(const struct dg_snapshot *s)
+{
+	return s->have_daemon &&
+	       (__u64)s->taken.tv_sec <= s->daemon.heartbeat + DAEMON_STALE_S;
+}
+
+/* Upper bound (us) of RTT histogram bucket b: 64, 128, ... */
+static __u64 rtt_bucket_le(int b)
+{
+	return 64ull << b;
+}
+
+static void text_daemon(FILE *out, const struct dg_snapshot *s)
+{
+	const struct dg_daemon_stats *d = &s->daemon;
+	const struct dg_upstream_stats *u;
+	__u64 hb_age;
+	int i, f;
+	bool any;
+
+	if (!s->have_daemon) {
+		fputs("\ndaemon: none has run with these pins\n", out);
+		return;
+	}
+	hb_age = (__u64)s->taken.tv_sec > d->heartbeat ? s->taken.tv_sec - d->heartbeat : 0;
+	fprintf(out, "\ndaemon: pid %llu, %s (heartbeat %llu s ago), started %llu s ago\n",
+		d->pid, daemon_alive(s) ? "running" : "NOT RUNNING", hb_age,
+		(__u64)s->taken.tv_sec > d->started ? s->taken.tv_sec - d->started : 0);
+	fprintf(out, "queries %llu (%llu udp, %llu tcp); answers %llu; cache %llu hits, %llu misses; hosts %llu\n",
+		d->queries_udp + d->queries_tcp, d->queries_udp, d->queries_tcp,
+		d->answers, d->cache_hits, d->cache_misses, d->hosts_answers);
+	fprintf(out, "errors: %llu servfail, %llu formerr, %llu refused; %llu truncated; %llu in flight; %llu retries\n",
+		d->servfail, d->formerr, d->refused, d->truncated, d->inflight,
+		d->retries);
+	fputs("upstream rtt:", out);
+	any = false;
+	for (i = 0; i < DG_RTT_BUCKETS; i++) {
+		if (!d->rtt_hist[i])
+			continue;
+		fprintf(out, "%s <%llu us %llu", any ? "," : "", rtt_bucket_le(i),
+			d->rtt_hist[i]);
+		any = true;
+	}
+	fputs(any ? "\n" : " none yet\n", out);
+
+	fprintf(out, "\n%-40s %-5s %9s %9s %8s %6s %8s %5s  %s\n", "UPSTREAM",
+		"STATE", "QUERIES", "ANSWERS", "RTT_MS", "FULL", "RESUMED",
+		"OPEN", "FAILURES");
+	for (i = 0; i < (int)d->n_up && i < DG_MAX_UPSTREAMS; i++) {
+		char rtt[16] = "-";
+
+		u = &d->up[i];
+		if (u->answers)
+			snprintf(rtt, sizeof(rtt), "%.2f",
+				 (double)u->rtt_us_sum / u->answers / 1000.0);
+		fprintf(out, "%-40.*s %-5s %9llu %9llu %8s %6llu %8llu %5llu  ",
+			(int)sizeof(u->name), u->name, up_state(u->state),
+			u->queries, u->answers, rtt, u->handshakes_full,
+			u->handshakes_resumed, u->conns_open);
+		any = false;
+		for (f = 0; f < DG_UPFAIL_MAX; f++) {
+			if (!u->fails[f])
+				continue;
+			fprintf(out, "%s%s %llu", any ? ", " : "", upfail_names[f],
+				u->fails[f]);
+			any = true;
+		}
+		fputs(any ? "\n" : "-\n", out);
+	}
 }
 
 static void render_text(FILE *out, const struct dg_snapshot *s,
@@ -96,6 +184,78 @@ static void render_text(FILE *out, const struct dg_snapshot *s,
 					c->packets, c->bytes);
 			}
 	}
+	text_daemon(out, s);
+}
+
+static void json_daemon(struct dg_json *j, const struct dg_snapshot *s)
+{
+	const struct dg_daemon_stats *d = &s->daemon;
+	const struct dg_upstream_stats *u;
+	int i, f;
+
+	json_key(j, "daemon");
+	if (!s->have_daemon) {
+		json_obj_open(j);
+		json_key(j, "running");
+		json_bool(j, false);
+		json_obj_close(j);
+		return;
+	}
+	json_obj_open(j);
+	json_key(j, "running");
+	json_bool(j, daemon_alive(s));
+	json_kv_u64(j, "pid", d->pid);
+	json_kv_u64(j, "started", d->started);
+	json_kv_u64(j, "heartbeat", d->heartbeat);
+	json_kv_u64(j, "queries_udp", d->queries_udp);
+	json_kv_u64(j, "queries_tcp", d->queries_tcp);
+	json_kv_u64(j, "answers", d->answers);
+	json_kv_u64(j, "servfail", d->servfail);
+	json_kv_u64(j, "formerr", d->formerr);
+	json_kv_u64(j, "refused", d->refused);
+	json_kv_u64(j, "truncated", d->truncated);
+	json_kv_u64(j, "cache_hits", d->cache_hits);
+	json_kv_u64(j, "cache_misses", d->cache_misses);
+	json_kv_u64(j, "hosts_answers", d->hosts_answers);
+	json_kv_u64(j, "inflight", d->inflight);
+	json_kv_u64(j, "retries", d->retries);
+	json_key(j, "rtt_us_hist");
+	json_arr_open(j);
+	for (i = 0; i < DG_RTT_BUCKETS; i++) {
+		json_obj_open(j);
+		json_kv_u64(j, "le", rtt_bucket_le(i));
+		json_kv_u64(j, "count", d->rtt_hist[i]);
+		json_obj_close(j);
+	}
+	json_arr_close(j);
+	json_key(j, "upstreams");
+	json_arr_open(j);
+	for (i = 0; i < (int)d->n_up && i < DG_MAX_UPSTREAMS; i++) {
+		char name[DG_UPSTREAM_NAME + 1];
+
+		u = &d->up[i];
+		snprintf(name, sizeof(name), "%.*s", (int)sizeof(u->name), u->name);
+		json_obj_open(j);
+		json_kv_str(j, "name", name);
+		json_key(j, "fallback");
+		json_bool(j, u->fallback);
+		json_kv_str(j, "state", up_state(u->state));
+		json_kv_u64(j, "queries", u->queries);
+		json_kv_u64(j, "answers", u->answers);
+		json_kv_u64(j, "rtt_us_mean", u->answers ? u->rtt_us_sum / u->answers : 0);
+		json_kv_u64(j, "handshakes_full", u->handshakes_full);
+		json_kv_u64(j, "handshakes_resumed", u->handshakes_resumed);
+		json_kv_u64(j, "conns_open", u->conns_open);
+		json_kv_u64(j, "cleartext", u->cleartext);
+		json_key(j, "failures");
+		json_obj_open(j);
+		for (f = 0; f < DG_UPFAIL_MAX; f++)
+			json_kv_u64(j, upfail_names[f], u->fails[f]);
+		json_obj_close(j);
+		json_obj_close(j);
+	}
+	json_arr_close(j);
+	json_obj_close(j);
 }
 
 static void render_json(FILE *out, const struct dg_snapshot *s,
@@ -158,6 +318,7 @@ static void render_json(FILE *out, const struct dg_snapshot *s,
 			}
 	}
 	json_arr_close(&j);
+	json_daemon(&j, s);
 	json_obj_close(&j);
 }
 
@@ -200,6 +361,95 @@ static void prom_counter_family(FILE *out, const struct dg_snapshot *s,
 	}
 }
 
+static void prom_upstream_label(FILE *out, const struct dg_upstream_stats *u)
+{
+	char name[DG_UPSTREAM_NAME + 1];
+
+	snprintf(name, sizeof(name), "%.*s", (int)sizeof(u->name), u->name);
+	fputs("upstream=\"", out);
+	prom_label(out, name);
+	fputc('"', out);
+}
+
+static void prom_daemon(FILE *out, const struct dg_snapshot *s)
+{
+	const struct dg_daemon_stats *d = &s->daemon;
+	__u64 cum = 0;
+	int i, f;
+
+	if (!s->have_daemon)
+		return;
+	fprintf(out, "# HELP dotguard_daemon_up 1 while the daemon's heartbeat is fresh.\n"
+		     "# TYPE dotguard_daemon_up gauge\ndotguard_daemon_up %d\n",
+		daemon_alive(s));
+	fprintf(out, "# HELP dotguard_queries_total Client queries by transport.\n"
+		     "# TYPE dotguard_queries_total counter\n"
+		     "dotguard_queries_total{transport=\"udp\"} %llu\n"
+		     "dotguard_queries_total{transport=\"tcp\"} %llu\n",
+		d->queries_udp, d->queries_tcp);
+	fprintf(out, "# HELP dotguard_answers_total Answers sent to clients.\n"
+		     "# TYPE dotguard_answers_total counter\ndotguard_answers_total %llu\n",
+		d->answers);
+	fprintf(out, "# HELP dotguard_errors_total Error answers by RCODE, and truncations.\n"
+		     "# TYPE dotguard_errors_total counter\n"
+		     "dotguard_errors_total{kind=\"servfail\"} %llu\n"
+		     "dotguard_errors_total{kind=\"formerr\"} %llu\n"
+		     "dotguard_errors_total{kind=\"refused\"} %llu\n"
+		     "dotguard_errors_total{kind=\"truncated\"} %llu\n",
+		d->servfail, d->formerr, d->refused, d->truncated);
+	fprintf(out, "# HELP dotguard_cache_total Cache lookups by result.\n"
+		     "# TYPE dotguard_cache_total counter\n"
+		     "dotguard_cache_total{result=\"hit\"} %llu\n"
+		     "dotguard_cache_total{result=\"miss\"} %llu\n",
+		d->cache_hits, d->cache_misses);
+	fprintf(out, "# HELP dotguard_inflight Queries waiting on upstreams.\n"
+		     "# TYPE dotguard_inflight gauge\ndotguard_inflight %llu\n",
+		d->inflight);
+	fputs("# HELP dotguard_upstream_rtt_seconds Upstream round trips.\n"
+	      "# TYPE dotguard_upstream_rtt_seconds histogram\n", out);
+	for (i = 0; i < DG_RTT_BUCKETS; i++) {
+		cum += d->rtt_hist[i];
+		if (i < DG_RTT_BUCKETS - 1)
+			fprintf(out, "dotguard_upstream_rtt_seconds_bucket{le=\"%.6f\"} %llu\n",
+				rtt_bucket_le(i) / 1e6, cum);
+	}
+	fprintf(out, "dotguard_upstream_rtt_seconds_bucket{le=\"+Inf\"} %llu\n"
+		     "dotguard_upstream_rtt_seconds_count %llu\n", cum, cum);
+	fputs("# HELP dotguard_upstream_up 1 when the upstream is usable.\n"
+	      "# TYPE dotguard_upstream_up gauge\n", out);
+	for (i = 0; i < (int)d->n_up && i < DG_MAX_UPSTREAMS; i++) {
+		fputs("dotguard_upstream_up{", out);
+		prom_upstream_label(out, &d->up[i]);
+		fprintf(out, "} %d\n", d->up[i].state == DG_UP_UP);
+	}
+	fputs("# HELP dotguard_upstream_answers_total Answers accepted per upstream.\n"
+	      "# TYPE dotguard_upstream_answers_total counter\n", out);
+	for (i = 0; i < (int)d->n_up && i < DG_MAX_UPSTREAMS; i++) {
+		fputs("dotguard_upstream_answers_total{", out);
+		prom_upstream_label(out, &d->up[i]);
+		fprintf(out, "} %llu\n", d->up[i].answers);
+	}
+	fputs("# HELP dotguard_upstream_handshakes_total TLS handshakes, full or resumed.\n"
+	      "# TYPE dotguard_upstream_handshakes_total counter\n", out);
+	for (i = 0; i < (int)d->n_up && i < DG_MAX_UPSTREAMS; i++) {
+		fputs("dotguard_upstream_handshakes_total{", out);
+		prom_upstream_label(out, &d->up[i]);
+		fprintf(out, ",kind=\"full\"} %llu\n", d->up[i].handshakes_full);
+		fputs("dotguard_upstream_handshakes_total{", out);
+		prom_upstream_label(out, &d->up[i]);
+		fprintf(out, ",kind=\"resumed\"} %llu\n", d->up[i].handshakes_resumed);
+	}
+	fputs("# HELP dotguard_upstream_failures_total Upstream failures by reason.\n"
+	      "# TYPE dotguard_upstream_failures_total counter\n", out);
+	for (i = 0; i < (int)d->n_up && i < DG_MAX_UPSTREAMS; i++)
+		for (f = 0; f < DG_UPFAIL_MAX; f++) {
+			fputs("dotguard_upstream_failures_total{", out);
+			prom_upstream_label(out, &d->up[i]);
+			fprintf(out, ",reason=\"%s\"} %llu\n", upfail_names[f],
+				d->up[i].fails[f]);
+		}
+}
+
 static void render_prometheus(FILE *out, const struct dg_snapshot *s)
 {
 	int slot, a, m;
@@ -226,6 +476,7 @@ static void render_prometheus(FILE *out, const struct dg_snapshot *s)
 		fprintf(out, "\",hook=\"%s\"} %d\n", dg_hook_name(s->att[slot].hook),
 			s->state[slot] == DG_STATE_ATTACHED);
 	}
+	prom_daemon(out, s);
 	fputs("# HELP dotguard_mode The live guard mode (1 for the mode in force).\n"
 	      "# TYPE dotguard_mode gauge\n", out);
 	for (m = 0; m < DG_MODE_MAX; m++)

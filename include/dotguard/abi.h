@@ -107,7 +107,72 @@ struct dg_attach {
 	char ifname[DG_IFNAMSIZ]; /* name at attach time, for messages */
 };
 
+/*
+ * The daemon's own counters: one value in the pinned, mmap-able array
+ * dg_daemon, updated by the daemon with relaxed atomic adds and read by
+ * `status` even when the daemon is hung or gone. Append fields only.
+ */
+#define DG_MAX_UPSTREAMS 32	/* DNS= plus FallbackDNS= */
+#define DG_UPSTREAM_NAME 80	/* "IP:port#name", cut to fit */
+#define DG_RTT_BUCKETS 16	/* upstream RTT, log2 buckets from <64 us */
+
+/* Upstream failure reasons (append only). */
+#define DG_UPFAILS(X)                                                       \
+	X(TIMEOUT, "timeout")                                               \
+	X(VERIFY, "verify")                                                 \
+	X(NAME, "name-mismatch")                                            \
+	X(PIN, "pin-mismatch")                                              \
+	X(REFUSED, "refused")                                               \
+	X(RESET, "reset")                                                   \
+	X(HANDSHAKE, "handshake")                                           \
+	X(MALFORMED, "malformed-answer")
+
+#define DG_ENUM_UPFAIL(sym, name) DG_UF_##sym,
+enum dg_upfail { DG_UPFAILS(DG_ENUM_UPFAIL) DG_UPFAIL_MAX };
+#undef DG_ENUM_UPFAIL
+
+enum dg_up_state { DG_UP_UNKNOWN = 0, DG_UP_UP, DG_UP_DOWN };
+
+struct dg_upstream_stats {
+	char name[DG_UPSTREAM_NAME];
+	__u32 state;		/* enum dg_up_state */
+	__u32 fallback;		/* 1: from FallbackDNS= */
+	__u64 queries;		/* sent to it */
+	__u64 answers;		/* answers accepted from it */
+	__u64 fails[DG_UPFAIL_MAX];
+	__u64 handshakes_full;
+	__u64 handshakes_resumed;
+	__u64 rtt_us_sum;	/* over answers: mean = sum / answers */
+	__u64 conns_open;	/* gauge */
+	__u64 cleartext;	/* opportunistic/plain queries on port 53 */
+};
+
+struct dg_daemon_stats {
+	__u64 started;		/* CLOCK_REALTIME s of the daemon's start */
+	__u64 heartbeat;	/* CLOCK_REALTIME s, every second while alive */
+	__u64 pid;
+	__u64 queries_udp;
+	__u64 queries_tcp;
+	__u64 answers;		/* every answer sent, whatever its RCODE */
+	__u64 servfail;		/* of which SERVFAIL we made */
+	__u64 formerr;		/* malformed client queries answered */
+	__u64 refused;		/* non-local clients, AXFR, ... */
+	__u64 truncated;	/* UDP answers sent with TC */
+	__u64 cache_hits;
+	__u64 cache_misses;
+	__u64 hosts_answers;
+	__u64 inflight;		/* gauge: queries waiting on upstreams */
+	__u64 retries;		/* queries moved to another connection */
+	__u64 rtt_hist[DG_RTT_BUCKETS];
+	struct dg_upstream_stats up[DG_MAX_UPSTREAMS];
+	__u32 n_up;
+	__u32 _pad;
+};
+
 _Static_assert(sizeof(struct dg_counter) == 16, "dg_counter layout");
+_Static_assert(sizeof(struct dg_upstream_stats) % 8 == 0, "dg_upstream_stats layout");
+_Static_assert(__builtin_offsetof(struct dg_daemon_stats, up) % 8 == 0,
+	       "dg_daemon_stats layout");
 _Static_assert(sizeof(struct dg_policy) == 16, "dg_policy layout");
 _Static_assert(__builtin_offsetof(struct dg_policy, capture_ifindex) == 4,
 	       "dg_policy layout");

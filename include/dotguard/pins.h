@@ -12,6 +12,7 @@
 #define DG_PIN_FRAGS "dg_frags"
 #define DG_PIN_XSKS "dg_xsks"
 #define DG_PIN_ATTACH "dg_attach"
+#define DG_PIN_DAEMON "dg_daemon"
 
 /* Programs: "prog_<slot>", one per attach point. */
 #define DG_PIN_PROG_FMT "prog_%u"

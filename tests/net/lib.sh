@@ -338,6 +338,9 @@ conf_guard()
 	{
 		echo "[Resolve]"
 		echo "DNS=203.0.113.53#dns.test"
+		# Clear the built-in public fallbacks: a test never targets
+		# anything but TEST-NET and loopback.
+		echo "FallbackDNS="
 		echo "[Guard]"
 		echo "Mode=$mode"
 		for kv in "$@"; do

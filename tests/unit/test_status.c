@@ -35,7 +35,7 @@ static void fill(void)
 
 static char *render(enum dg_status_format fmt)
 {
-	static char buf[8192];
+	static char buf[16384];
 	FILE *f = fmemopen(buf, sizeof(buf), "w");
 
 	assert_non_null(f);
@@ -61,7 +61,9 @@ static void test_text(void **state)
 		"INTERFACE        HOOK         REASON          ACTION            PACKETS          BYTES\n"
 		"eth0             tc-egress    non-dns         pass                  100           9000\n"
 		"eth0             tc-egress    dns-udp4        drop                    3            210\n"
-		"lan0             xdp-gateway  dns-tcp6        drop                    2            180\n");
+		"lan0             xdp-gateway  dns-tcp6        drop                    2            180\n"
+		"\n"
+		"daemon: none has run with these pins\n");
 }
 
 /* Test that --json carries the same facts in the documented shape. */
@@ -76,7 +78,8 @@ static void test_json(void **state)
 		"\"totals\":{\"seen\":105,\"pass\":100,\"monitor\":0,\"drop\":5,\"redirect\":0,\"fail-closed\":0},"
 		"\"counters\":[{\"interface\":\"eth0\",\"hook\":\"tc-egress\",\"reason\":\"non-dns\",\"action\":\"pass\",\"packets\":100,\"bytes\":9000},"
 		"{\"interface\":\"eth0\",\"hook\":\"tc-egress\",\"reason\":\"dns-udp4\",\"action\":\"drop\",\"packets\":3,\"bytes\":210},"
-		"{\"interface\":\"lan0\",\"hook\":\"xdp-gateway\",\"reason\":\"dns-tcp6\",\"action\":\"drop\",\"packets\":2,\"bytes\":180}]}\n");
+		"{\"interface\":\"lan0\",\"hook\":\"xdp-gateway\",\"reason\":\"dns-tcp6\",\"action\":\"drop\",\"packets\":2,\"bytes\":180}],"
+		"\"daemon\":{\"running\":false}}\n");
 }
 
 /* Test that --prometheus is valid exposition text: HELP/TYPE per family,
@@ -107,6 +110,77 @@ static void test_prometheus(void **state)
 	assert_null(strstr(out, "99"));
 }
 
+static void fill_daemon(__u64 heartbeat)
+{
+	struct dg_daemon_stats *d = &snap.daemon;
+	struct dg_upstream_stats *u;
+
+	snap.have_daemon = true;
+	d->pid = 4242;
+	d->started = snap.taken.tv_sec - 120;
+	d->heartbeat = heartbeat;
+	d->queries_udp = 90;
+	d->queries_tcp = 10;
+	d->answers = 100;
+	d->cache_hits = 40;
+	d->cache_misses = 60;
+	d->servfail = 2;
+	d->truncated = 1;
+	d->rtt_hist[3] = 57;	/* [256, 512) us */
+	d->rtt_hist[5] = 1;
+	d->n_up = 2;
+	u = &d->up[0];
+	snprintf(u->name, sizeof(u->name), "203.0.113.53:853#dns.test");
+	u->state = DG_UP_UP;
+	u->queries = 58;
+	u->answers = 58;
+	u->rtt_us_sum = 58 * 450;
+	u->handshakes_full = 1;
+	u->handshakes_resumed = 3;
+	u->conns_open = 2;
+	u = &d->up[1];
+	snprintf(u->name, sizeof(u->name), "203.0.113.54:853#dns.test");
+	u->state = DG_UP_DOWN;
+	u->fallback = 1;
+	u->queries = 2;
+	u->fails[DG_UF_VERIFY] = 2;
+	u->fails[DG_UF_TIMEOUT] = 1;
+}
+
+/* Test that the daemon section shows liveness, query totals, the RTT
+ * histogram and one line per upstream with its failures by reason. */
+static void test_text_daemon(void **state)
+{
+	char *out;
+
+	(void)state;
+	fill();
+	fill_daemon(snap.taken.tv_sec - 1);
+	out = render(DG_STATUS_TEXT);
+	assert_non_null(strstr(out,
+		"daemon: pid 4242, running (heartbeat 1 s ago), started 120 s ago\n"
+		"queries 100 (90 udp, 10 tcp); answers 100; cache 40 hits, 60 misses; hosts 0\n"
+		"errors: 2 servfail, 0 formerr, 0 refused; 1 truncated; 0 in flight; 0 retries\n"
+		"upstream rtt: <512 us 57, <2048 us 1\n"
+		"\n"
+		"UPSTREAM                                 STATE   QUERIES   ANSWERS   RTT_MS   FULL  RESUMED  OPEN  FAILURES\n"
+		"203.0.113.53:853#dns.test                up           58        58     0.45      1        3     2  -\n"
+		"203.0.113.54:853#dns.test                down          2         0        -      0        0     0  timeout 1, verify 2\n"));
+	/* A heartbeat older than 3 s: hung or gone, and it says so. */
+	fill_daemon(snap.taken.tv_sec - 10);
+	out = render(DG_STATUS_TEXT);
+	assert_non_null(strstr(out, "daemon: pid 4242, NOT RUNNING (heartbeat 10 s ago)"));
+	out = render(DG_STATUS_PROMETHEUS);
+	assert_non_null(strstr(out, "dotguard_daemon_up 0\n"));
+	assert_non_null(strstr(out, "dotguard_upstream_up{upstream=\"203.0.113.54:853#dns.test\"} 0\n"));
+	assert_non_null(strstr(out, "dotguard_upstream_failures_total{upstream=\"203.0.113.54:853#dns.test\",reason=\"verify\"} 2\n"));
+	assert_non_null(strstr(out, "dotguard_upstream_rtt_seconds_bucket{le=\"0.000512\"} 57\n"));
+	assert_non_null(strstr(out, "dotguard_upstream_rtt_seconds_count 58\n"));
+	out = render(DG_STATUS_JSON);
+	assert_non_null(strstr(out, "\"daemon\":{\"running\":false,\"pid\":4242,"));
+	assert_non_null(strstr(out, "\"failures\":{\"timeout\":1,\"verify\":2,"));
+}
+
 /* Test that every reason and action has its status name, and out-of-range
  * codes from a newer build's pins do not crash an older reader. */
 static void test_names(void **state)
@@ -129,6 +203,7 @@ int main(void)
 		cmocka_unit_test(test_text),
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_prometheus),
+		cmocka_unit_test(test_text_daemon),
 		cmocka_unit_test(test_names),
 	};
 

@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "resolver.h"
+
+#define SEC (1000000000ull)
+#define HOSTS_TTL 0		/* local data: never cached downstream */
+
+static struct dg_daemon_stats *res_stats(struct dg_resolver *res)
+{
+	return res->stats->s;
+}
+
+static void res_send(struct dg_resolver *res, struct dg_req *r, int len)
+{
+	struct dg_daemon_stats *s = res_stats(res);
+
+	if (len < 0) {
+		/* Cannot happen with a 64 KiB buffer; never leave a client
+		 * waiting all the same. */
+		len = dg_dns_build_error(res->out, sizeof(res->out), &r->q, true,
+					 DG_RCODE_SERVFAIL, NULL);
+	}
+	dg_stat_add(&s->answers, 1);
+	if (len >= DG_DNS_HDR_LEN && (res->out[2] & (DG_DNS_TC >> 8)))
+		dg_stat_add(&s->truncated, 1);
+	r->reply(r, res->out, len);
+}
+
+void dg_resolve_error(struct dg_resolver *res, struct dg_req *r,
+		      bool question_ok, int rcode)
+{
+	struct dg_daemon_stats *s = res_stats(res);
+
+	dg_stat_add(rcode == DG_RCODE_REFUSED ? &s->refused :
+		    rcode == DG_RCODE_SERVFAIL ? &s->servfail : &s->formerr, 1);
+	res_send(res, r, dg_dns_build_error(res->out, sizeof(res->out), &r->q,
+					    question_ok, rcode, NULL));
+}
+
+struct res_wait {
+	struct dg_resolver *res;
+	struct dg_req *r;
+};
+
+static void res_upstream_done(void *arg, const uint8_t *msg, size_t len,
+			      const struct dg_dns_resp_info *ri,
+			      const char *label, uint64_t rtt_us)
+{
+	struct res_wait *w = arg;
+	struct dg_resolver *res = w->res;
+	struct dg_req *r = w->r;
+	struct dg_cache_key key;
+	char info[DG_DNS_INFO_MAX];
+	int n;
+
+	free(w);
+	if (!msg) {
+		log_verbose("no upstream answered in time: SERVFAIL");
+		dg_resolve_error(res, r, true, DG_RCODE_SERVFAIL);
+		return;
+	}
+	if (res->cache && !(ri->negative && res->cfg->cache == DG_CACHE_NO_NEGATIVE)) {
+		dg_cache_key_from_query(&key, &r->q);
+		dg_cache_put(res->cache, &key, msg, len, ri, res->loop->now / SEC);
+	}
+	snprintf(info, sizeof(info), "upstream=%s rtt_us=%" PRIu64 " cache=miss",
+		 label, rtt_us);
+	n = dg_dns_answer_for_client(res->out, sizeof(res->out), msg, len, ri,
+				     &r->q, 0, r->limit, info);
+	res_send(res, r, n);
+}
+
+static bool res_from_hosts(struct dg_resolver *res, struct dg_req *r)
+{
+	uint8_t addrs[16 * 16];
+	int n;
+
+	if (!res->hosts || r->q.q.qclass != DG_CLASS_IN ||
+	    (r->q.q.qtype != DG_TYPE_A && r->q.q.qtype != DG_TYPE_AAAA))
+		return false;
+	n = dg_hosts_lookup(res->hosts, r->q.q.name, r->q.q.name_len,
+			    r->q.q.qtype, addrs, 16);
+	if (n < 0)
+		return false;
+	dg_stat_add(&res_stats(res)->hosts_answers, 1);
+	res_send(res, r, dg_dns_build_local(res->out, sizeof(res->out), &r->q,
+					    addrs, n, HOSTS_TTL, "source=hosts"));
+	return true;
+}
+
+static bool res_from_cache(struct dg_resolver *res, struct dg_req *r)
+{
+	const struct dg_cache_entry *e;
+	struct dg_cache_key key;
+	char info[DG_DNS_INFO_MAX];
+	uint32_t age;
+
+	if (!res->cache)
+		return false;
+	dg_cache_key_from_query(&key, &r->q);
+	e = dg_cache_get(res->cache, &key, res->loop->now / SEC, &age);
+	if (!e) {
+		dg_stat_add(&res_stats(res)->cache_misses, 1);
+		return false;
+	}
+	dg_stat_add(&res_stats(res)->cache_hits, 1);
+	snprintf(info, sizeof(info), "cache=hit age=%u", age);
+	res_send(res, r, dg_dns_answer_for_client(res->out, sizeof(res->out),
+						  e->msg, e->len, &e->info,
+						  &r->q, age, r->limit, info));
+	return true;
+}
+
+void dg_resolve(struct dg_resolver *res, struct dg_req *r)
+{
+	struct res_wait *w;
+
+	if (res_from_hosts(res, r) || res_from_cache(res, r))
+		return;
+	w = malloc(sizeof(*w));
+	if (!w) {
+		dg_resolve_error(res, r, true, DG_RCODE_SERVFAIL);
+		return;
+	}
+	w->res = res;
+	w->r = r;
+	dg_pool_query(res->pool, &r->q, res_upstream_done, w);
+}

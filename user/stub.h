@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The stub listener: 127.0.0.53:53 over UDP and TCP (DNSStubListener=),
+ * plus DNSStubListenerExtra= addresses, as in resolved.conf. Only local
+ * clients are served; anyone else gets REFUSED (the seeds' hardening).
+ */
+#ifndef DG_STUB_H
+#define DG_STUB_H
+
+#include "config.h"
+#include "loop.h"
+#include "resolver.h"
+
+#define DG_STUB_ADDR "127.0.0.53"
+#define DG_STUB_TCP_MAX 256		/* client connections at once */
+#define DG_STUB_TCP_IDLE_MS 10000	/* RFC 7766 6.2.3: close idle clients */
+
+struct dg_stub;
+
+/* Bind every configured listener and register it with l. Returns NULL
+ * after one logged line naming the address that failed. */
+struct dg_stub *dg_stub_new(struct dg_loop *l, struct dg_resolver *res,
+			    const struct dg_config *cfg);
+void dg_stub_free(struct dg_stub *s);
+
+#endif /* DG_STUB_H */
