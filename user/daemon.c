@@ -163,6 +163,23 @@ static int daemon_signals(struct daemon *d)
 	return dg_io_add(&d->loop, &d->sig_io, d->sfd, EPOLLIN, daemon_signal, d);
 }
 
+/* Cleartext upstream sockets pass the guard by cookie, never by port. */
+static int daemon_allow_socket(void *arg, int fd)
+{
+	struct daemon *d = arg;
+	int err = dg_guard_allow_socket(&d->guard, fd);
+
+	if (err)
+		log_error("cannot let a cleartext upstream socket past the guard: %s",
+			  strerror(-err));
+	return err;
+}
+
+static void daemon_forget_socket(void *arg, uint64_t cookie)
+{
+	dg_guard_forget_socket(&((struct daemon *)arg)->guard, cookie);
+}
+
 /* The resolving half: counters, cache, hosts, upstream pool, stub. */
 static int daemon_serve_init(struct daemon *d)
 {
@@ -200,6 +217,7 @@ static int daemon_serve_init(struct daemon *d)
 	res->pool = dg_pool_new(&d->loop, cfg, &d->stats);
 	if (!res->pool)
 		return -EINVAL;
+	dg_pool_set_allow(res->pool, daemon_allow_socket, daemon_forget_socket, d);
 	d->stub = dg_stub_new(&d->loop, res, cfg);
 	if (!d->stub)
 		return -EADDRNOTAVAIL;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <linux/magic.h>
 #include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -114,6 +115,7 @@ void dg_guard_init(struct dg_guard *g, const char *pin_path)
 	memset(g, 0, sizeof(*g));
 	snprintf(g->pin_path, sizeof(g->pin_path), "%s", pin_path);
 	g->lock_fd = g->policy_fd = g->attach_fd = g->counters_fd = -1;
+	g->own_fd = -1;
 }
 
 static bool on_bpffs(const char *path)
@@ -661,6 +663,45 @@ int dg_guard_detach(struct dg_guard *g)
 	return err;
 }
 
+static int own_map(struct dg_guard *g)
+{
+	if (g->own_fd < 0)
+		g->own_fd = pin_get(g->pin_path, DG_PIN_OWN_SOCKS);
+	return g->own_fd < 0 ? -errno : 0;
+}
+
+int dg_guard_allow_socket(struct dg_guard *g, int fd)
+{
+	struct dg_policy pol;
+	socklen_t len = sizeof(__u64);
+	__u64 cookie;
+	__u32 zero = 0;
+	__u8 one = 1;
+	int err;
+
+	err = own_map(g);
+	if (err)
+		return err;
+	if (getsockopt(fd, SOL_SOCKET, SO_COOKIE, &cookie, &len))
+		return -errno;
+	if (bpf_map_update_elem(g->own_fd, &cookie, &one, BPF_ANY))
+		return -errno;
+	/* The guard looks cookies up only once told there are some. */
+	if (g->policy_fd >= 0 && !bpf_map_lookup_elem(g->policy_fd, &zero, &pol) &&
+	    !(pol.flags & DG_POLICY_OWN_SOCKETS)) {
+		pol.flags |= DG_POLICY_OWN_SOCKETS;
+		if (bpf_map_update_elem(g->policy_fd, &zero, &pol, BPF_ANY))
+			return -errno;
+	}
+	return 0;
+}
+
+void dg_guard_forget_socket(struct dg_guard *g, __u64 cookie)
+{
+	if (!own_map(g))
+		bpf_map_delete_elem(g->own_fd, &cookie);
+}
+
 void dg_guard_abandon(struct dg_guard *g)
 {
 	/* rmdir refuses a directory that holds pins: only an empty one we
@@ -672,7 +713,8 @@ void dg_guard_abandon(struct dg_guard *g)
 
 void dg_guard_close(struct dg_guard *g)
 {
-	int *fds[] = { &g->policy_fd, &g->attach_fd, &g->counters_fd, &g->lock_fd };
+	int *fds[] = { &g->policy_fd, &g->attach_fd, &g->counters_fd,
+		       &g->own_fd, &g->lock_fd };
 	size_t i;
 
 	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {

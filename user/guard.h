@@ -34,6 +34,7 @@ struct dg_guard {
 	int policy_fd;		/* pinned dg_policy */
 	int attach_fd;		/* pinned dg_attach */
 	int counters_fd;	/* pinned dg_counters */
+	int own_fd;		/* pinned dg_own_socks, opened on first use */
 	bool created_dir;	/* this process made the pin directory */
 };
 
@@ -74,6 +75,15 @@ int dg_guard_apply(struct dg_guard *g, const struct dg_config *cfg,
 /* Remove every recorded program (after checking it is ours) and every pin,
  * then the pin directory. Must hold the lock. Returns 0 or -errno. */
 int dg_guard_detach(struct dg_guard *g);
+
+/*
+ * Let the socket fd send port-53 traffic past the guard: its cookie goes
+ * in dg_own_socks and the policy learns that cookies exist. Never by
+ * address or port. Returns 0 or -errno.
+ */
+int dg_guard_allow_socket(struct dg_guard *g, int fd);
+/* Take a closed socket's cookie off the list. */
+void dg_guard_forget_socket(struct dg_guard *g, __u64 cookie);
 
 /* After a failed first start: remove the pin directory if this process
  * created it and it is still empty, so a refused start leaves no trace. */

@@ -12,6 +12,7 @@
 
 #include "idmap.h"
 #include "log.h"
+#include "plain.h"
 #include "pool.h"
 #include "tls.h"
 
@@ -61,6 +62,8 @@ struct pool_up {
 	uint64_t backoff;
 	struct dg_timer probe;	/* reopen after backoff, keep warm */
 	struct dg_upstream_stats *st;
+	bool use_clear;		/* DNSOverTLS=no, or opportunistic without TLS */
+	struct dg_plain *plain;	/* cleartext transport, made when first used */
 };
 
 struct pool_q {
@@ -69,7 +72,8 @@ struct pool_q {
 	dg_pool_done_fn done;
 	void *arg;
 	struct pool_conn *conn;
-	uint16_t id;		/* on conn */
+	struct pool_up *plain_up; /* waiting on that upstream's cleartext */
+	uint16_t id;		/* on conn, or on plain_up's plain */
 	int attempts;
 	uint32_t tried;		/* bit per upstream index */
 	uint64_t deadline;
@@ -84,6 +88,10 @@ struct dg_pool {
 	struct dg_tls_ctx *ctx;
 	int pool_size;
 	bool verify;
+	enum dg_dot_mode dot;
+	dg_plain_allow_fn allow;
+	dg_plain_forget_fn forget;
+	void *allow_arg;
 	struct pool_up up[DG_MAX_UPSTREAMS];
 	int n_up;
 	int inflight;
@@ -117,6 +125,10 @@ static void q_finish(struct pool_q *q, const uint8_t *msg, size_t len,
 /* Take q off its connection (a late answer then finds no one). */
 static void q_unslot(struct pool_q *q)
 {
+	if (q->plain_up) {
+		dg_plain_forget(q->plain_up->plain, q->id);
+		q->plain_up = NULL;
+	}
 	if (!q->conn)
 		return;
 	dg_idmap_del(&q->conn->ids, q->id);
@@ -142,9 +154,9 @@ static void q_timer(struct dg_loop *l, struct dg_timer *t)
 	struct pool_q *q = (struct pool_q *)((char *)t - offsetof(struct pool_q, timer));
 
 	(void)l;
-	if (q->conn) {
+	if (q->conn || q->plain_up) {
 		/* No answer in time: that upstream is slow or stalled. */
-		dg_stat_add(&q->conn->up->st->fails[DG_UF_TIMEOUT], 1);
+		dg_stat_add(&(q->conn ? q->conn->up : q->plain_up)->st->fails[DG_UF_TIMEOUT], 1);
 	}
 	q_retry(q);
 }
@@ -259,7 +271,18 @@ static void conn_fail(struct pool_conn *c, enum dg_upfail why, const char *text)
 	bool before_open = c->state != C_OPEN;
 
 	dg_stat_add(&up->st->fails[why], 1);
-	if (before_open)
+	if (before_open && up->pool->dot == DG_DOT_OPPORTUNISTIC && up->pool->allow) {
+		/* RFC 8310 opportunistic: no TLS to be had, so cleartext,
+		 * counted; TLS is tried again after the backoff. */
+		if (!up->use_clear)
+			log_warn("upstream %s: %s; opportunistic mode: using cleartext DNS on port 53 until TLS works",
+				 up->label, text);
+		up->use_clear = true;
+		up->backoff = up->backoff ? up->backoff * 2 : 500 * MS;
+		if (up->backoff > 4000 * MS)
+			up->backoff = 4000 * MS;
+		dg_timer_set(up->pool->loop, &up->probe, up->pool->loop->now + up->backoff);
+	} else if (before_open)
 		up_set_state(up, true, text);
 	else
 		log_debug("upstream %s: connection lost (%s); moving %d queries",
@@ -345,6 +368,10 @@ static void conn_opened(struct pool_conn *c)
 		  dg_tls_version(c->tls),
 		  dg_tls_resumed(c->tls) ? "resumed" : "full handshake");
 	up_set_state(up, false, NULL);
+	if (up->use_clear && up->pool->dot == DG_DOT_OPPORTUNISTIC) {
+		log_info("upstream %s: TLS works again; leaving cleartext", up->label);
+		up->use_clear = false;
+	}
 	c->last_read = up->pool->loop->now;
 	conn_timer_idle(c);
 	conn_flush(c);
@@ -365,57 +392,117 @@ static void conn_handshake(struct pool_conn *c)
 	conn_fail_tls(c);
 }
 
-/* One whole framed answer from the upstream. */
+/* An answer for q from up: validate it, then finish q or try again. */
+static void q_accept(struct pool_up *up, struct pool_q *q, const uint8_t *msg,
+		     size_t len)
+{
+	struct dg_dns_resp_info ri;
+	uint64_t rtt_us;
+
+	q_unslot(q);
+	if (dg_dns_parse_response(msg, len, &ri) || !(ri.flags & DG_DNS_QR) ||
+	    !dg_dns_question_equal(&ri.q, &q->q.q)) {
+		dg_stat_add(&up->st->fails[DG_UF_MALFORMED], 1);
+		log_debug("upstream %s: malformed answer rejected", up->label);
+		q_retry(q);
+		return;
+	}
+	rtt_us = (up->pool->loop->now - q->sent_at) / 1000;
+	if (up->use_clear)
+		up_set_state(up, false, NULL);	/* TLS-less, but answering */
+	dg_stat_add(&up->st->answers, 1);
+	dg_stat_add(&up->st->rtt_us_sum, rtt_us);
+	dg_stat_rtt(pool_stats(up->pool), rtt_us);
+	q_finish(q, msg, len, &ri, up->label, rtt_us);
+}
+
+/* One whole framed answer on a TLS connection. */
 static void conn_answer(struct pool_conn *c, const uint8_t *msg, size_t len)
 {
 	struct pool_up *up = c->up;
+	struct dg_tls_session *sess;
 	struct dg_dns_resp_info ri;
 	struct pool_q *q;
-	uint64_t rtt_us;
-	uint16_t id;
-	int err;
 
-	if (len < 2)
-		goto malformed;
-	id = (uint16_t)(msg[0] << 8 | msg[1]);
-	q = dg_idmap_get(&c->ids, id);
-	if (!q) {
-		/* A late answer to a query already moved on: harmless. */
-		log_verbose("upstream %s: answer with unknown id %u", up->label, id);
+	if (len < 2) {
+		dg_stat_add(&up->st->fails[DG_UF_MALFORMED], 1);
 		return;
 	}
-	err = dg_dns_parse_response(msg, len, &ri);
-	if (err || !(ri.flags & DG_DNS_QR) ||
-	    !dg_dns_question_equal(&ri.q, &q->q.q))
-		goto reject;
+	q = dg_idmap_get(&c->ids, (uint16_t)(msg[0] << 8 | msg[1]));
+	if (!q) {
+		/* A late answer to a query already moved on: harmless. */
+		log_verbose("upstream %s: answer with an unknown id", up->label);
+		return;
+	}
 	if (!c->got_answer) {
 		/* TLS 1.3 tickets arrive after the handshake: now is when
 		 * the session is worth keeping for a resumed reconnect. */
-		c->got_answer = true;
-		dg_tls_session_free(up->session);
-		up->session = dg_tls_session_get(c->tls);
+		sess = dg_tls_session_get(c->tls);
+		if (sess) {
+			c->got_answer = true;
+			dg_tls_session_free(up->session);
+			up->session = sess;
+		}
 	}
-	if (ri.edns.keepalive && ri.edns.keepalive_timeout) {
-		/* RFC 7828: close before the server would. */
+	/* RFC 7828: close before the server would. Only from an answer that
+	 * parses; q_accept judges the rest. */
+	if (!dg_dns_parse_response(msg, len, &ri) && ri.edns.keepalive &&
+	    ri.edns.keepalive_timeout) {
 		uint64_t t = (uint64_t)ri.edns.keepalive_timeout * 100 * MS;
 
 		c->idle_ns = t > 200 * MS ? t - 100 * MS : t / 2;
 	}
-	rtt_us = (up->pool->loop->now - q->sent_at) / 1000;
-	dg_stat_add(&up->st->answers, 1);
-	dg_stat_add(&up->st->rtt_us_sum, rtt_us);
-	dg_stat_rtt(pool_stats(up->pool), rtt_us);
-	q_unslot(q);
-	q_finish(q, msg, len, &ri, up->label, rtt_us);
-	return;
-reject:
-	q_unslot(q);
-	dg_stat_add(&up->st->fails[DG_UF_MALFORMED], 1);
-	log_debug("upstream %s: malformed answer rejected", up->label);
+	q_accept(up, q, msg, len);
+}
+
+static void plain_answer(void *tok, const uint8_t *msg, size_t len)
+{
+	struct pool_q *q = tok;
+	struct pool_up *up = q->plain_up;
+
+	q->plain_up = NULL;	/* plain already let go of it */
+	q_accept(up, q, msg, len);
+}
+
+static void plain_fail(void *tok)
+{
+	struct pool_q *q = tok;
+
+	q->plain_up = NULL;
 	q_retry(q);
-	return;
-malformed:
-	dg_stat_add(&up->st->fails[DG_UF_MALFORMED], 1);
+}
+
+static int plain_send(struct pool_up *up, struct pool_q *q)
+{
+	struct dg_pool *p = up->pool;
+	struct dg_plain_ops ops = {
+		.allow = p->allow, .forget = p->forget, .allow_arg = p->allow_arg,
+		.answer = plain_answer, .fail = plain_fail,
+	};
+	struct sockaddr_storage sa = up->sa;
+	int err;
+
+	if (!p->allow)
+		return -EPERM;	/* no guard to let it past: never cleartext */
+	if (!up->plain) {
+		/* Opportunistic falls back to port 53; DNSOverTLS=no uses
+		 * the configured port, 53 by default. */
+		uint16_t port = p->dot == DG_DOT_OFF && up->srv.port ? up->srv.port : 53;
+
+		if (sa.ss_family == AF_INET)
+			((struct sockaddr_in *)&sa)->sin_port = htons(port);
+		else
+			((struct sockaddr_in6 *)&sa)->sin6_port = htons(port);
+		up->plain = dg_plain_new(p->loop, (struct sockaddr *)&sa, up->salen, &ops);
+		if (!up->plain)
+			return -ENOMEM;
+	}
+	err = dg_plain_send(up->plain, q, &q->q, &q->id);
+	if (err)
+		return err;
+	q->plain_up = up;
+	dg_stat_add(&up->st->cleartext, 1);
+	return 0;
 }
 
 static void conn_read(struct pool_conn *c)
@@ -639,8 +726,8 @@ static void q_send(struct pool_q *q)
 
 	q->attempts++;
 	up = pick_upstream(p, q);
-	c = up ? pick_conn(up) : NULL;
-	if (!c || conn_enqueue(c, q)) {
+	c = up && !up->use_clear ? pick_conn(up) : NULL;
+	if (up && up->use_clear ? plain_send(up, q) : (!c || conn_enqueue(c, q))) {
 		/* Nowhere to send it: SERVFAIL promptly, but not from
 		 * inside the caller's stack. */
 		q->attempts = 99;
@@ -687,7 +774,7 @@ static void up_probe(struct dg_loop *l, struct dg_timer *t)
 	struct pool_up *up = (struct pool_up *)((char *)t - offsetof(struct pool_up, probe));
 
 	(void)l;
-	if (up->pool->closing)
+	if (up->pool->closing || up->pool->dot == DG_DOT_OFF)
 		return;
 	/* Fallbacks are opened when needed; primaries are kept warm, and a
 	 * down one is probed with a single connection. */
@@ -759,6 +846,7 @@ struct dg_pool *dg_pool_new(struct dg_loop *loop, const struct dg_config *cfg,
 	/* Opportunistic privacy (RFC 8310): encrypt, but do not insist on
 	 * authenticating the server. */
 	p->verify = cfg->dot != DG_DOT_OPPORTUNISTIC;
+	p->dot = cfg->dot;
 	p->ctx = dg_tls_ctx_new(cfg->ca_file, p->verify);
 	if (!p->ctx)
 		goto fail;
@@ -781,9 +869,19 @@ void dg_pool_start(struct dg_pool *p)
 {
 	int i;
 
-	for (i = 0; i < p->n_up; i++)
-		if (!p->up[i].fallback)
+	for (i = 0; i < p->n_up; i++) {
+		p->up[i].use_clear = p->dot == DG_DOT_OFF;
+		if (!p->up[i].fallback && !p->up[i].use_clear)
 			up_open(&p->up[i]);
+	}
+}
+
+void dg_pool_set_allow(struct dg_pool *p, dg_plain_allow_fn allow,
+		       dg_plain_forget_fn forget, void *arg)
+{
+	p->allow = allow;
+	p->forget = forget;
+	p->allow_arg = arg;
 }
 
 void dg_pool_free(struct dg_pool *p)
@@ -799,6 +897,7 @@ void dg_pool_free(struct dg_pool *p)
 			if (p->up[i].conns[j])
 				conn_close(p->up[i].conns[j]);
 		dg_tls_session_free(p->up[i].session);
+		dg_plain_free(p->up[i].plain);
 	}
 	dg_tls_ctx_free(p->ctx);
 	free(p);

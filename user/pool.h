@@ -10,6 +10,7 @@
 #ifndef DG_POOL_H
 #define DG_POOL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -38,6 +39,14 @@ typedef void (*dg_pool_done_fn)(void *arg, const uint8_t *msg, size_t len,
  * stats may be NULL. Returns NULL after a logged line. */
 struct dg_pool *dg_pool_new(struct dg_loop *loop, const struct dg_config *cfg,
 			    struct dg_stats *stats);
+#include "plain.h"
+
+/* How cleartext sockets (DNSOverTLS=no, opportunistic fallback) get past
+ * the guard, and off the list again. Without it the pool never sends
+ * cleartext. */
+void dg_pool_set_allow(struct dg_pool *p, dg_plain_allow_fn allow,
+		       dg_plain_forget_fn forget, void *arg);
+
 /* Open the warm connections. */
 void dg_pool_start(struct dg_pool *p);
 /* Fail every query in flight (SERVFAIL) and close everything. */

@@ -7,7 +7,12 @@
  * wolfSSL 5.5.4 checks against the certificate's IP SANs during the
  * handshake (it has no wolfSSL_check_ip_address()), and never as SNI
  * (RFC 6066 forbids literal addresses there). SPKI pins are checked right
- * after the handshake, before a byte of DNS is written.
+ * after the handshake, before a byte of DNS is written, on the SPKI bytes
+ * of the leaf as signed.
+ *
+ * A resumed session skips the certificate checks (wolfSSL keeps the
+ * peer's chain with it, so pins are still compared): resume a session
+ * only with the upstream it came from.
  */
 #include <errno.h>
 #include <limits.h>
