@@ -28,8 +28,12 @@ int dg_loop_init(struct dg_loop *l)
 	return 0;
 }
 
+static void run_deferred(struct dg_loop *l);
+
 void dg_loop_fini(struct dg_loop *l)
 {
+	/* Frees queued by teardown run now: no iteration is coming. */
+	run_deferred(l);
 	if (l->epfd >= 0)
 		close(l->epfd);
 	free(l->heap);
