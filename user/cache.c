@@ -214,6 +214,18 @@ static struct cache_node **bucket_slot(struct dg_cache *c,
 	return pp;
 }
 
+/* What an entry really takes: its bookkeeping as well as the message, so
+ * max_bytes bounds the cache's memory, not just its payload. */
+static size_t node_cost(size_t len)
+{
+	return sizeof(struct cache_node) + len;
+}
+
+size_t dg_cache_entry_cost(size_t len)
+{
+	return node_cost(len);
+}
+
 static void node_remove(struct dg_cache *c, struct cache_node *n)
 {
 	struct cache_node **pp = bucket_slot(c, &n->e.key, n->hash);
@@ -221,7 +233,7 @@ static void node_remove(struct dg_cache *c, struct cache_node *n)
 	*pp = n->hnext;
 	lru_unlink(c, n);
 	c->st.entries--;
-	c->st.bytes -= n->e.len;
+	c->st.bytes -= node_cost(n->e.len);
 	free(n);
 }
 
@@ -233,13 +245,13 @@ int dg_cache_put(struct dg_cache *c, const struct dg_cache_key *k,
 	struct cache_node **pp, *n;
 
 	if (!info->ttl || !info->ttls_complete || !c->max_entries ||
-	    len > c->max_bytes)
+	    node_cost(len) > c->max_bytes)
 		return 1;
 	pp = bucket_slot(c, k, hash);
 	if (*pp)
 		node_remove(c, *pp);
 	while (c->tail && (c->st.entries >= c->max_entries ||
-			   c->st.bytes + len > c->max_bytes)) {
+			   c->st.bytes + node_cost(len) > c->max_bytes)) {
 		node_remove(c, c->tail);
 		c->st.evictions++;
 	}
@@ -260,7 +272,7 @@ int dg_cache_put(struct dg_cache *c, const struct dg_cache_key *k,
 	*pp = n;
 	lru_push(c, n);
 	c->st.entries++;
-	c->st.bytes += len;
+	c->st.bytes += node_cost(len);
 	c->st.inserts++;
 	return 0;
 }

@@ -41,7 +41,8 @@ struct dg_cache_stats {
 struct dg_cache;
 
 /* A cache holding at most max_entries entries and max_bytes of messages
- * (whichever is reached first). NULL on allocation failure. */
+ * counting each entry's bookkeeping (about 800 bytes) as well as its
+ * message (whichever limit is reached first). NULL on allocation failure. */
 struct dg_cache *dg_cache_new(size_t max_entries, size_t max_bytes);
 void dg_cache_free(struct dg_cache *c);
 
@@ -66,5 +67,8 @@ const struct dg_cache_entry *dg_cache_get(struct dg_cache *c,
 					  uint64_t now, uint32_t *age);
 
 void dg_cache_stats(const struct dg_cache *c, struct dg_cache_stats *st);
+
+/* What an entry with a len-byte message counts against max_bytes. */
+size_t dg_cache_entry_cost(size_t len);
 
 #endif /* DG_CACHE_H */

@@ -109,7 +109,7 @@ static void test_hit_miss(void **state)
 	assert_int_equal(st.misses, 2);
 	assert_int_equal(st.inserts, 1);
 	assert_int_equal(st.entries, 1);
-	assert_int_equal(st.bytes, 100);
+	assert_int_equal(st.bytes, dg_cache_entry_cost(100));
 	dg_cache_free(c);
 }
 
@@ -223,11 +223,13 @@ static void test_lru_by_entries(void **state)
 	dg_cache_free(c);
 }
 
-/* Test that the byte bound evicts as many old entries as it takes, and
- * that a message larger than the whole cache is not stored. */
+/* Test that the byte bound (entries' bookkeeping included) evicts as
+ * many old entries as it takes, and that a message larger than the whole
+ * cache is not stored. */
 static void test_lru_by_bytes(void **state)
 {
-	struct dg_cache *c = dg_cache_new(100, 1000);
+	size_t max = 3 * dg_cache_entry_cost(300);
+	struct dg_cache *c = dg_cache_new(100, max);
 	struct dg_cache_key k[5];
 	struct dg_cache_stats st;
 	char name[32];
@@ -242,17 +244,17 @@ static void test_lru_by_bytes(void **state)
 		assert_int_equal(put(c, &k[i], (uint8_t)i, 300, 60, false, 0),
 				 0);
 	dg_cache_stats(c, &st);
-	assert_int_equal(st.bytes, 900);
+	assert_int_equal(st.bytes, max);
 	assert_int_equal(put(c, &k[3], 3, 500, 60, false, 0), 0);
 	assert_int_equal(tag_at(c, &k[0], 0), -1);
 	assert_int_equal(tag_at(c, &k[1], 0), -1);
 	assert_int_equal(tag_at(c, &k[2], 0), 2);
 	assert_int_equal(tag_at(c, &k[3], 0), 3);
 	dg_cache_stats(c, &st);
-	assert_int_equal(st.bytes, 800);
+	assert_int_equal(st.bytes, dg_cache_entry_cost(300) + dg_cache_entry_cost(500));
 	assert_int_equal(st.evictions, 2);
 
-	assert_int_equal(put(c, &k[4], 4, 1001, 60, false, 0), 1);
+	assert_int_equal(put(c, &k[4], 4, max, 60, false, 0), 1);
 	assert_int_equal(tag_at(c, &k[4], 0), -1);
 	dg_cache_stats(c, &st);
 	assert_int_equal(st.entries, 2);
@@ -262,7 +264,8 @@ static void test_lru_by_bytes(void **state)
 /* Test that a put under an existing key replaces it, bytes and all. */
 static void test_replace(void **state)
 {
-	struct dg_cache *c = dg_cache_new(2, 1000);
+	struct dg_cache *c = dg_cache_new(2, dg_cache_entry_cost(100) +
+					       dg_cache_entry_cost(600));
 	struct dg_cache_key k, other;
 	struct dg_cache_stats st;
 	uint32_t age;
@@ -279,7 +282,7 @@ static void test_replace(void **state)
 	assert_int_equal(tag_at(c, &other, 15), 9);	/* no eviction */
 	dg_cache_stats(c, &st);
 	assert_int_equal(st.entries, 2);
-	assert_int_equal(st.bytes, 700);
+	assert_int_equal(st.bytes, dg_cache_entry_cost(100) + dg_cache_entry_cost(600));
 	assert_int_equal(st.evictions, 0);
 	assert_int_equal(st.inserts, 3);
 	assert_null(dg_cache_get(c, &k, 40, &age));	/* the new TTL */
@@ -357,7 +360,7 @@ static void test_many(void **state)
 	}
 	dg_cache_stats(c, &st);
 	assert_int_equal(st.entries, 500);
-	assert_int_equal(st.bytes, 500 * 20);
+	assert_int_equal(st.bytes, 500 * dg_cache_entry_cost(20));
 	assert_int_equal(st.evictions, 1500);
 	assert_int_equal(st.hits, 2500);
 	dg_cache_free(c);
