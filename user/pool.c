@@ -509,6 +509,13 @@ static void conn_read(struct pool_conn *c)
 {
 	size_t off, flen;
 	ssize_t n;
+	int one = 1;
+
+	/* ACK at once: a server that writes each answer as its own record
+	 * without TCP_NODELAY holds the next one until our ACK, and a
+	 * delayed ACK (up to 40 ms) would land in every pipelined answer's
+	 * latency. Quick-ack mode lapses, so it is re-armed on every read. */
+	setsockopt(c->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
 
 	for (;;) {
 		n = dg_tls_read(c->tls, c->rbuf + c->rlen, FRAME_MAX - c->rlen);

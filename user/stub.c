@@ -19,6 +19,7 @@
 #define STUB_MAX_SOCKS (2 * (1 + DG_CFG_MAX_SERVERS))
 #define LOCAL_MAX 64
 #define UDP_RX_SIZE 4096	/* a UDP query never needs more */
+#define UDP_RCVBUF (4 << 20)
 
 struct stub_udp_req;
 
@@ -456,7 +457,7 @@ static int stub_listen(struct dg_stub *s, const struct dg_server *srv, bool tcp)
 	uint16_t port = srv->port ? srv->port : 53;
 	char label[DG_UPSTREAM_NAME];
 	socklen_t len;
-	int one = 1, err;
+	int one = 1, rcvbuf = UDP_RCVBUF, err;
 
 	if (srv->family == AF_INET) {
 		sin->sin_family = AF_INET;
@@ -480,6 +481,11 @@ static int stub_listen(struct dg_stub *s, const struct dg_server *srv, bool tcp)
 	setsockopt(ss->fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one));
 	if (srv->family == AF_INET6)
 		setsockopt(ss->fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	/* Bursts of queries must wait in the socket, not be dropped by it:
+	 * the kernel default (208 KiB) overflows at tens of thousands of
+	 * queries per second. FORCE needs CAP_NET_ADMIN, which we have. */
+	if (!tcp && setsockopt(ss->fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)))
+		setsockopt(ss->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	if (bind(ss->fd, (struct sockaddr *)&sa, len) ||
 	    (tcp && listen(ss->fd, 128)))
 		goto fail;
