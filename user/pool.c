@@ -153,9 +153,14 @@ static void q_timer(struct dg_loop *l, struct dg_timer *t)
 {
 	struct pool_q *q = (struct pool_q *)((char *)t - offsetof(struct pool_q, timer));
 
-	(void)l;
+	if (q->conn && l->now - q->conn->last_read >= DG_ATTEMPT_TIMEOUT_MS * MS) {
+		/* Not a byte for a whole attempt: the connection is stalled.
+		 * Closing it retries q and everything else it held. */
+		conn_fail(q->conn, DG_UF_TIMEOUT, "stalled: no data for an attempt's time");
+		return;
+	}
 	if (q->conn || q->plain_up) {
-		/* No answer in time: that upstream is slow or stalled. */
+		/* No answer in time: that upstream is slow. */
 		dg_stat_add(&(q->conn ? q->conn->up : q->plain_up)->st->fails[DG_UF_TIMEOUT], 1);
 	}
 	q_retry(q);
@@ -255,9 +260,10 @@ static void conn_close(struct pool_conn *c)
 	for (i = 0; i < DG_IDMAP_SLOTS && c->ids.n; i++)
 		if (c->ids.slot[i])
 			q_retry(c->ids.slot[i]);
-	/* The flush defer is done with (the conn is dead): reuse it to free. */
+	/* The flush defer is done with (the conn is dead): reuse it to free.
+	 * If a flush is still queued, it now frees instead of flushing;
+	 * un-queueing it here would corrupt the loop's deferred list. */
 	c->flush.fn = conn_free_deferred;
-	c->flush.queued = false;
 	dg_defer(l, &c->flush);
 	/* Keep the primary upstreams warm. */
 	if (!up->fallback && !up->pool->closing && !dg_timer_armed(&up->probe))
@@ -270,6 +276,13 @@ static void conn_fail(struct pool_conn *c, enum dg_upfail why, const char *text)
 	struct pool_up *up = c->up;
 	bool before_open = c->state != C_OPEN;
 
+	/* A server closing an idle connection (its keepalive ran out) lost
+	 * nothing: not a failure. */
+	if (!before_open && why == DG_UF_RESET && c->ids.n == 0) {
+		log_debug("upstream %s: idle connection closed by the server", up->label);
+		conn_close(c);
+		return;
+	}
 	dg_stat_add(&up->st->fails[why], 1);
 	if (before_open && up->pool->dot == DG_DOT_OPPORTUNISTIC && up->pool->allow) {
 		/* RFC 8310 opportunistic: no TLS to be had, so cleartext,
@@ -375,6 +388,9 @@ static void conn_opened(struct pool_conn *c)
 	c->last_read = up->pool->loop->now;
 	conn_timer_idle(c);
 	conn_flush(c);
+	/* A probe that got through: bring the pool back to its size. */
+	if (!up->fallback && c->state == C_OPEN)
+		up_open(up);
 }
 
 static void conn_handshake(struct pool_conn *c)
@@ -583,8 +599,8 @@ static void conn_timer(struct dg_loop *l, struct dg_timer *t)
 		return;
 	}
 	if (c->ids.n) {
-		/* Queries outstanding: look again later (each query has its
-		 * own attempt timer; a silent connection is closed by it). */
+		/* Queries outstanding: each has its own attempt timer, which
+		 * closes a silent connection; this is the backstop. */
 		if (l->now - c->last_read > DG_ATTEMPT_TIMEOUT_MS * MS) {
 			conn_fail(c, DG_UF_TIMEOUT, "stalled");
 			return;
