@@ -282,3 +282,46 @@ unbound_dot_start()
 		return 1
 	fi
 }
+
+# conf_dot_strict DNS [LINE...]: $CONF for strict DoT (DNSOverTLS=yes)
+# to DNS (IP[:port]#name ..., FallbackDNS= empty) trusting $T/ca, with
+# Mode=drop on veth-h. Cache= LINEs go to [Resolve], the others to [TLS].
+# Needs lib.sh ($CONF, $T, $PIN).
+# shellcheck disable=SC2153 # $CONF is lib.sh's
+conf_dot_strict()
+{
+	local dns=$1 l
+	shift
+	{
+		printf '[Resolve]\nDNS=%s\nFallbackDNS=\nDNSOverTLS=yes\n' "$dns"
+		for l in "$@"; do
+			[[ "$l" == Cache=* ]] && echo "$l"
+		done
+		printf '[TLS]\nCAFile=%s\n' "$T/ca/ca.pem"
+		for l in "$@"; do
+			[[ "$l" == Cache=* ]] || echo "$l"
+		done
+		printf '[Guard]\nMode=drop\nInterface=veth-h\nPinPath=%s\n' "$PIN"
+	} >"$CONF"
+}
+
+# dstat KEY [UPSTREAM]: one field of a fresh `status --json` "daemon"
+# object of $DG_NS, or of upstreams[UPSTREAM]; KEY may be dotted
+# (failures.verify). Needs lib.sh.
+dstat()
+{
+	local expr='d["daemon"]' k l
+	[ -n "${2:-}" ] && expr+="[\"upstreams\"][$2]"
+	IFS=. read -ra k <<<"$1"
+	for l in "${k[@]}"; do
+		expr+="[\"$l\"]"
+	done
+	status_json "$DG_NS" || { echo "status-failed"; return 0; }
+	json_get "$T/status.json" "$expr"
+}
+
+# now_ms: a monotonic-enough clock for bounded-time assertions.
+now_ms()
+{
+	echo $(($(date +%s%N) / 1000000))
+}
