@@ -53,11 +53,13 @@ DEB_PKGS := clang llvm bpftool libbpf-dev libxdp-dev libwolfssl-dev libmnl-dev \
 	libelf-dev zlib1g-dev pkg-config libcmocka-dev libclang-rt-14-dev \
 	iproute2 iputils-ping tcpdump bind9-dnsutils knot-dnsutils unbound dnsperf openssl \
 	python3
+# Only `make bench-dot` needs these: the peers it measures and its plot.
+BENCH_PKGS := stubby gnuplot-nox
 
 .DELETE_ON_ERROR:
 # Generated, but not throwaway: keep them between builds.
 .SECONDARY: $(BPF_OBJS) $(SKELS)
-.PHONY: dotguard all help deps check-tools vmlinux test unit-test bpf-test fuzz-test \
+.PHONY: dotguard all help deps bench-deps install-pkgs check-tools vmlinux test unit-test bpf-test fuzz-test \
 	net-test fuzz bench demo clean install uninstall
 
 all: dotguard
@@ -71,20 +73,28 @@ help:
 	@echo '  SAN=1 test     the same under ASan + UBSan'
 	@echo '  demo           a throwaway netns world showing the guard at work'
 	@echo '  bench          per-packet cost of the guard programs vs no-op'
+	@echo '  bench-dot      DoT forwarders side by side: dotguard, Stubby, unbound'
 	@echo '  vmlinux        regenerate vmlinux.h from this kernel'
 	@echo '  install        install to $$(DESTDIR)$$(PREFIX)'
 	@echo '  clean          remove build output'
 	@echo 'Variables: V=1 (show commands), SAN=1, PREFIX, DESTDIR'
 
 deps:
-	$(Q)missing=$$(for p in $(DEB_PKGS); do \
+	$(Q)$(MAKE) --no-print-directory install-pkgs PKGS='$(DEB_PKGS)'
+	$(Q)$(MAKE) --no-print-directory check-tools
+
+bench-deps:
+	$(Q)$(MAKE) --no-print-directory install-pkgs PKGS='$(BENCH_PKGS)'
+
+# install-pkgs PKGS='...': apt-get install those not yet installed.
+install-pkgs:
+	$(Q)missing=$$(for p in $(PKGS); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 		echo "  DEPS     installing:" $$missing; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 			apt-get install -y -qq --no-install-recommends $$missing >/dev/null || exit 1; \
 	else echo "  DEPS     all present"; fi
-	$(Q)$(MAKE) --no-print-directory check-tools
 
 check-tools:
 	$(Q)command -v $(CLANG) >/dev/null || { echo "error: clang not found: run 'make deps'"; exit 1; }
@@ -161,6 +171,12 @@ test: dotguard $(UNIT_BINS) $(BPFT_BINS) $(FUZZ_BINS) $(OUT)/tests/net_sockcooki
 
 bench: dotguard $(BENCH_BINS)
 	$(Q)for b in $(BENCH_BINS); do $$b || exit 1; done
+
+# DoT forwarders side by side (dotguard, Stubby, unbound) against one
+# unbound upstream in netns; table and latency.png in $(OUT)/bench-dot.
+.PHONY: bench-dot
+bench-dot: deps bench-deps dotguard
+	$(Q)DOTGUARD=$(CURDIR)/$(OUT)/dotguard OUTDIR=$(OUT)/bench-dot tools/bench/dot_bench.sh
 
 demo: deps dotguard
 	$(Q)tools/demo.sh
