@@ -135,7 +135,7 @@ $(OUT)/dotguard: $(OUT)/user/main.o $(LIB)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-$(OUT)/tests/unit/test_%: tests/unit/test_%.c $(LIB) | $(OUT)/tests/unit
+$(OUT)/tests/unit/test_%: tests/unit/test_%.c tests/bpf/*.h $(LIB) | $(OUT)/tests/unit
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< $(LIB) -lcmocka $(LDLIBS) -o $@
 
@@ -153,6 +153,7 @@ $(OUT)/tests/net_%: tests/net/%.c | $(OUT)/tests
 FUZZ_SRCS_fuzz_config := user/config.c user/log.c
 FUZZ_SRCS_fuzz_parse :=
 FUZZ_SRCS_fuzz_dns := user/dns_wire.c user/log.c
+FUZZ_SRCS_fuzz_frame := user/frame.c
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -Iinclude -Iuser -I. \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 .SECONDEXPANSION:
