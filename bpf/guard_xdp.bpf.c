@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* Gateway mode: XDP ingress on each LAN-facing interface. */
+/* Gateway mode: XDP ingress on each LAN-facing interface; host redirect
+ * mode: the far end of the capture veth. Both hand queries to AF_XDP. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
@@ -23,7 +24,15 @@ int dg_xdp_gateway(struct xdp_md *ctx)
 	dg_pkt_init(&p);
 	dg_classify((void *)(long)ctx->data, (void *)(long)ctx->data_end,
 		    dg_cfg.l3_only, &p);
-	action = dg_decide(&p);
+	if (dg_cfg.hook == DG_HOOK_XDP_CAPTURE)
+		/* Only our tc guard sends here: UDP queries go to the daemon,
+		 * anything else (TCP/53 has no socket here yet, later
+		 * fragments, the near end's own chatter) stops: a frame
+		 * passed here could be routed out. */
+		action = p.reason == DG_R_DNS_UDP4 || p.reason == DG_R_DNS_UDP6 ?
+				 DG_A_REDIRECT : DG_A_DROP;
+	else
+		action = dg_decide(&p);
 	if (action == DG_A_REDIRECT) {
 		/* A queue past the XSKMAP's range has no socket of ours. */
 		if (ctx->rx_queue_index >= DG_MAX_QUEUES)

@@ -9,14 +9,18 @@
 
 #include <time.h>
 #include <sys/epoll.h>
+#include <dirent.h>
 
+#include "bypass.h"
 #include "cache.h"
+#include "capture.h"
 #include "cli.h"
 #include "config.h"
 #include "daemon.h"
 #include "guard.h"
 #include "hosts.h"
 #include "log.h"
+#include "netlink.h"
 #include "loop.h"
 #include "pool.h"
 #include "resolver.h"
@@ -32,12 +36,14 @@ struct daemon {
 	const char *config_path;
 	struct dg_config *cfg;
 	struct dg_guard guard;
-	struct dg_target targets[DG_CFG_MAX_IFACES * 2];
+	struct dg_target targets[DG_CFG_MAX_IFACES * 2 + 1];	/* + capture */
 	int n_targets;
 	struct dg_loop loop;
 	struct dg_stats stats;
 	struct dg_resolver *res;
 	struct dg_stub *stub;
+	struct dg_capture cap;	/* host redirect mode; ifindex 0 when none */
+	struct dg_bypass *bypass;
 	int sfd;
 	struct dg_io sig_io;
 	struct dg_timer heartbeat;
@@ -82,11 +88,35 @@ static void log_ready(const struct daemon *d, const char *what)
 		 dg_mode_name(d->cfg->mode), d->cfg->pin_path);
 }
 
+/* Host redirect mode needs the capture veth: made (or taken over) here,
+ * once the config is known good, and guarded as one more attach point. */
+static int daemon_add_capture(struct daemon *d, const struct dg_config *cfg,
+			      struct dg_target *t, int *n)
+{
+	bool host = false;
+	int i, err;
+
+	for (i = 0; i < *n; i++)
+		host |= t[i].hook == DG_HOOK_TC_EGRESS;
+	memset(&d->cap, 0, sizeof(d->cap));
+	if (cfg->mode != DG_MODE_REDIRECT || !host)
+		return 0;
+	err = dg_capture_ensure(&d->cap);
+	if (err)
+		return err;
+	memset(&t[*n], 0, sizeof(t[*n]));
+	snprintf(t[*n].ifname, sizeof(t[*n].ifname), "%s", DG_CAPTURE_FAR);
+	t[*n].ifindex = d->cap.far_ifindex;
+	t[*n].hook = DG_HOOK_XDP_CAPTURE;
+	(*n)++;
+	return 0;
+}
+
 /* SIGHUP: a new config takes effect without lifting the guard; a bad one
  * is refused and the running one stays. */
 static void daemon_reload(struct daemon *d)
 {
-	struct dg_target t[DG_CFG_MAX_IFACES * 2];
+	struct dg_target t[DG_CFG_MAX_IFACES * 2 + 1];
 	struct dg_config *cfg;
 	int n, err;
 
@@ -104,6 +134,14 @@ static void daemon_reload(struct daemon *d)
 			  d->cfg->pin_path, cfg->pin_path);
 		goto out;
 	}
+	if (cfg->mode != d->cfg->mode && (cfg->mode == DG_MODE_REDIRECT ||
+					  d->cfg->mode == DG_MODE_REDIRECT)) {
+		log_error("reload refused: Mode= %s -> %s changes the capture path; restart to change it",
+			  dg_mode_name(d->cfg->mode), dg_mode_name(cfg->mode));
+		goto out;
+	}
+	if (daemon_add_capture(d, cfg, t, &n))
+		goto out;
 	err = dg_guard_apply(&d->guard, cfg, t, n, false);
 	if (err) {
 		log_error("reload: applying the new config failed; what could be attached is attached");
@@ -180,6 +218,70 @@ static void daemon_forget_socket(void *arg, uint64_t cookie)
 	dg_guard_forget_socket(&((struct daemon *)arg)->guard, cookie);
 }
 
+/* RX queues of a link: one AF_XDP socket each. */
+static unsigned int link_rx_queues(const char *ifname)
+{
+	char path[64];
+	struct dirent *de;
+	unsigned int n = 0;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/queues", ifname);
+	dir = opendir(path);
+	if (!dir)
+		return 1;
+	while ((de = readdir(dir)))
+		n += !strncmp(de->d_name, "rx-", 3);
+	closedir(dir);
+	return n ? n : 1;
+}
+
+/* Redirect mode: an AF_XDP socket on every queue the guard redirects to
+ * (the capture veth's far end, each gateway port's RX queues). Until they
+ * exist, redirected queries are dropped, never passed. */
+static int daemon_bypass_init(struct daemon *d)
+{
+	int i, fd, err;
+	struct dg_link link;
+	__u32 slot;
+
+	if (d->cfg->mode != DG_MODE_REDIRECT)
+		return 0;
+	fd = dg_guard_xsks_fd(&d->guard);
+	if (fd < 0) {
+		log_error("the pinned XSKMAP under %s: %s", d->cfg->pin_path,
+			  strerror(errno));
+		return -errno;
+	}
+	d->bypass = dg_bypass_new(&d->loop, d->res, fd);
+	if (!d->bypass) {
+		close(fd);
+		return -ENOMEM;
+	}
+	for (i = 0; i < d->n_targets; i++) {
+		const struct dg_target *t = &d->targets[i];
+
+		if (t->hook == DG_HOOK_TC_EGRESS)
+			continue;
+		err = dg_guard_slot_of(&d->guard, t->ifindex, t->hook, &slot);
+		if (!err)
+			err = dg_nl_link_get_index(t->ifindex, &link);
+		if (!err)
+			err = dg_bypass_add(d->bypass, t->ifname, slot,
+					    t->hook == DG_HOOK_XDP_CAPTURE ? 1 :
+						link_rx_queues(t->ifname),
+					    t->hook == DG_HOOK_XDP_CAPTURE ?
+						d->cap.near_mac : NULL,
+					    link.mtu ? link.mtu : 1500);
+		if (err) {
+			log_error("interface %s: cannot take redirected queries: %s",
+				  t->ifname, strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
 /* The resolving half: counters, cache, hosts, upstream pool, stub. */
 static int daemon_serve_init(struct daemon *d)
 {
@@ -221,6 +323,9 @@ static int daemon_serve_init(struct daemon *d)
 	d->stub = dg_stub_new(&d->loop, res, cfg);
 	if (!d->stub)
 		return -EADDRNOTAVAIL;
+	err = daemon_bypass_init(d);
+	if (err)
+		return err;
 	dg_pool_start(res->pool);
 	return 0;
 }
@@ -232,6 +337,8 @@ static void daemon_serve_fini(struct daemon *d)
 	dg_stub_free(d->stub);
 	if (res) {
 		dg_pool_free(res->pool);
+		/* After the pool: the answers it still owed are dropped. */
+		dg_bypass_free(d->bypass);
 		dg_cache_free(res->cache);
 		dg_hosts_free(res->hosts);
 		free(res);
@@ -266,7 +373,9 @@ int dg_daemon_run(const char *config_path)
 	dg_guard_init(&d->guard, d->cfg->pin_path);
 	if (dg_guard_lock(&d->guard, true))
 		goto out;
-	if (dg_guard_apply(&d->guard, d->cfg, d->targets, d->n_targets, true)) {
+	if (daemon_add_capture(d, d->cfg, d->targets, &d->n_targets) ||
+	    dg_guard_apply(&d->guard, d->cfg, d->targets, d->n_targets, true) ||
+	    dg_guard_set_capture(&d->guard, d->cap.near_ifindex)) {
 		dg_guard_abandon(&d->guard);
 		goto out;
 	}

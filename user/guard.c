@@ -18,6 +18,7 @@
 #include <xdp/libxdp.h>
 
 #include "../include/dotguard/pins.h"
+#include "capture.h"
 #include "guard.h"
 #include "loader.h"
 #include "log.h"
@@ -32,6 +33,8 @@ const char *dg_hook_name(enum dg_hook hook)
 		return "tc-egress";
 	case DG_HOOK_XDP_GATEWAY:
 		return "xdp-gateway";
+	case DG_HOOK_XDP_CAPTURE:
+		return "xdp-capture";
 	default:
 		return "unknown";
 	}
@@ -254,6 +257,41 @@ static int guard_write_policy(struct dg_guard *g, const struct dg_config *cfg)
 	return 0;
 }
 
+int dg_guard_xsks_fd(struct dg_guard *g)
+{
+	return pin_get(g->pin_path, DG_PIN_XSKS);
+}
+
+int dg_guard_set_capture(struct dg_guard *g, int ifindex)
+{
+	struct dg_policy pol = {};
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(g->policy_fd, &zero, &pol) ||
+	    (pol.capture_ifindex = ifindex,
+	     bpf_map_update_elem(g->policy_fd, &zero, &pol, BPF_ANY))) {
+		log_error("writing the redirect target to the policy map: %s",
+			  strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+int dg_guard_slot_of(struct dg_guard *g, int ifindex, enum dg_hook hook, __u32 *slot)
+{
+	struct dg_attach rec;
+	__u32 i;
+
+	for (i = 0; i < DG_MAX_SLOTS; i++)
+		if (!bpf_map_lookup_elem(g->attach_fd, &i, &rec) &&
+		    (rec.flags & DG_ATTACH_USED) && rec.hook == (__u32)hook &&
+		    rec.ifindex == (__u32)ifindex) {
+			*slot = i;
+			return 0;
+		}
+	return -ENOENT;
+}
+
 int dg_guard_read_attach(const char *pin_path, struct dg_attach rec[DG_MAX_SLOTS])
 {
 	__u32 slot;
@@ -408,7 +446,7 @@ static int xdp_detach_id(int ifindex, __u32 prog_id)
 static int guard_attach_xdp(struct dg_guard *g, const struct dg_target *t,
 			    __u32 slot, struct dg_attach *rec)
 {
-	struct dg_prog_cfg pc = { .slot = slot, .hook = DG_HOOK_XDP_GATEWAY };
+	struct dg_prog_cfg pc = { .slot = slot, .hook = t->hook };
 	enum xdp_attach_mode mode = XDP_MODE_NATIVE;
 	struct xdp_program *prog;
 	struct dg_xdp *skel;
@@ -430,6 +468,12 @@ static int guard_attach_xdp(struct dg_guard *g, const struct dg_target *t,
 	log_libbpf_silence();
 	err = xdp_program__attach(prog, t->ifindex, mode, 0);
 	log_libbpf_restore();
+	if (err && t->hook == DG_HOOK_XDP_CAPTURE) {
+		/* Generic XDP never sees frames tc redirected: no fallback. */
+		log_error("interface %s: native XDP on the capture veth failed (%s): redirect mode needs a kernel whose veth driver runs XDP natively; use Mode=drop",
+			  t->ifname, strerror(-err));
+		goto out;
+	}
 	if (err) {
 		/* Frames from a NIC reach generic XDP too (unlike tc
 		 * redirects on a veth), so this is a working fallback. */
@@ -513,6 +557,23 @@ static int guard_detach_rec(const struct dg_attach *rec)
 	return err;
 }
 
+/* A record, and for the capture hook the veth pair we created for it. */
+static int guard_detach_point(const struct dg_attach *rec)
+{
+	int err = guard_detach_rec(rec), e;
+
+	if (rec->hook != DG_HOOK_XDP_CAPTURE)
+		return err;
+	e = dg_capture_remove();
+	if (e)
+		log_error("removing the capture pair %s: %s", DG_CAPTURE_NEAR,
+			  strerror(-e));
+	else
+		log_info("capture pair %s <-> %s removed", DG_CAPTURE_NEAR,
+			 DG_CAPTURE_FAR);
+	return err ? err : e;
+}
+
 static bool rec_matches(const struct dg_attach *rec, const struct dg_target *t)
 {
 	return (rec->flags & DG_ATTACH_USED) && rec->hook == t->hook &&
@@ -585,8 +646,12 @@ int dg_guard_apply(struct dg_guard *g, const struct dg_config *cfg,
 		}
 		wanted[slot] = true;
 		/* A reload runs the same binary: a program still in place
-		 * where its record says needs no new copy. */
-		if (!replace && old[slot].ifindex == (__u32)t[i].ifindex &&
+		 * where its record says needs no new copy. XDP is kept on a
+		 * restart too: without libxdp's dispatcher a second program
+		 * cannot join the first, and detaching first would open a
+		 * gap in the guard. */
+		if ((!replace || t[i].hook != DG_HOOK_TC_EGRESS) &&
+		    old[slot].ifindex == (__u32)t[i].ifindex &&
 		    (old[slot].flags & DG_ATTACH_USED) &&
 		    dg_guard_state(&old[slot]) == DG_STATE_ATTACHED)
 			continue;
@@ -616,7 +681,7 @@ int dg_guard_apply(struct dg_guard *g, const struct dg_config *cfg,
 	for (slot = 0; slot < DG_MAX_SLOTS; slot++) {
 		if (wanted[slot] || !(old[slot].flags & DG_ATTACH_USED))
 			continue;
-		guard_detach_rec(&old[slot]);
+		guard_detach_point(&old[slot]);
 		guard_unpin_prog(g, slot);
 		memset(&rec, 0, sizeof(rec));
 		bpf_map_update_elem(g->attach_fd, &slot, &rec, BPF_ANY);
@@ -637,8 +702,14 @@ int dg_guard_detach(struct dg_guard *g)
 	if (ret)
 		log_warn("no attach records under %s (%s): removing pins only",
 			 g->pin_path, strerror(-ret));
+	/* Uplinks first: the capture end goes once nothing redirects to it. */
 	for (slot = 0; !ret && slot < DG_MAX_SLOTS; slot++)
-		if ((rec[slot].flags & DG_ATTACH_USED) && guard_detach_rec(&rec[slot]))
+		if ((rec[slot].flags & DG_ATTACH_USED) &&
+		    rec[slot].hook != DG_HOOK_XDP_CAPTURE && guard_detach_rec(&rec[slot]))
+			err = -EIO;
+	for (slot = 0; !ret && slot < DG_MAX_SLOTS; slot++)
+		if ((rec[slot].flags & DG_ATTACH_USED) &&
+		    rec[slot].hook == DG_HOOK_XDP_CAPTURE && guard_detach_point(&rec[slot]))
 			err = -EIO;
 	/* Programs first, then maps: nothing is left half-guarded. */
 	dir = opendir(g->pin_path);

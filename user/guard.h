@@ -92,6 +92,16 @@ void dg_guard_abandon(struct dg_guard *g);
 /* Release the lock and the map fds. */
 void dg_guard_close(struct dg_guard *g);
 
+/* Point the tc guard's redirect at the capture veth's near end (0: none,
+ * redirects then fail closed). */
+int dg_guard_set_capture(struct dg_guard *g, int ifindex);
+
+/* A new fd of the pinned XSKMAP (the caller closes it), or -1 (errno). */
+int dg_guard_xsks_fd(struct dg_guard *g);
+
+/* The slot of the attach point (ifindex, hook): the XSKMAP key base. */
+int dg_guard_slot_of(struct dg_guard *g, int ifindex, enum dg_hook hook, __u32 *slot);
+
 /* Read the attach records from the pinned map. */
 int dg_guard_read_attach(const char *pin_path, struct dg_attach rec[DG_MAX_SLOTS]);
 

@@ -8,7 +8,9 @@
 #include <libmnl/libmnl.h>
 #include <linux/if_arp.h>
 #include <linux/if_link.h>
+#include <linux/veth.h>
 #include <linux/rtnetlink.h>
+#include <linux/if_addr.h>
 
 #include "netlink.h"
 
@@ -65,14 +67,32 @@ static int link_attr_cb(const struct nlattr *attr, void *data)
 			return MNL_CB_ERROR;
 		break;
 	case IFLA_MTU:
+	case IFLA_LINK:
 		if (mnl_attr_validate(attr, MNL_TYPE_U32) < 0)
 			return MNL_CB_ERROR;
+		break;
+	case IFLA_ADDRESS:
+	case IFLA_LINKINFO:
 		break;
 	default:
 		return MNL_CB_OK;
 	}
 	tb[type] = attr;
 	return MNL_CB_OK;
+}
+
+/* IFLA_INFO_KIND inside IFLA_LINKINFO: "veth", "vlan", ... */
+static void link_kind(const struct nlattr *linkinfo, char *kind, size_t size)
+{
+	const struct nlattr *a;
+
+	mnl_attr_for_each_nested(a, linkinfo) {
+		if (mnl_attr_get_type(a) == IFLA_INFO_KIND &&
+		    mnl_attr_validate(a, MNL_TYPE_NUL_STRING) >= 0) {
+			snprintf(kind, size, "%s", mnl_attr_get_str(a));
+			return;
+		}
+	}
 }
 
 static int link_cb(const struct nlmsghdr *nlh, void *data)
@@ -95,6 +115,14 @@ static int link_cb(const struct nlmsghdr *nlh, void *data)
 	}
 	if (tb[IFLA_MTU])
 		link->mtu = mnl_attr_get_u32(tb[IFLA_MTU]);
+	if (tb[IFLA_LINK])
+		link->peer_ifindex = (int)mnl_attr_get_u32(tb[IFLA_LINK]);
+	if (tb[IFLA_ADDRESS] && mnl_attr_get_payload_len(tb[IFLA_ADDRESS]) == 6) {
+		memcpy(link->mac, mnl_attr_get_payload(tb[IFLA_ADDRESS]), 6);
+		link->has_mac = true;
+	}
+	if (tb[IFLA_LINKINFO])
+		link_kind(tb[IFLA_LINKINFO], link->kind, sizeof(link->kind));
 	return MNL_CB_OK;
 }
 
@@ -231,4 +259,95 @@ int dg_nl_default_route(struct dg_link *out)
 bool dg_link_is_l3(const struct dg_link *link)
 {
 	return link->type != ARPHRD_ETHER && link->type != ARPHRD_LOOPBACK;
+}
+
+/* A change whose only reply is the ACK (or the error). */
+static int nl_change(struct nlmsghdr *nlh)
+{
+	int ret = nl_request(nlh, NULL, NULL);
+
+	return ret < 0 ? ret : 0;
+}
+
+int dg_nl_veth_create(const char *name, const char *peer)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlattr *linkinfo, *data, *peer_attr;
+	struct ifinfomsg *ifm, *peer_ifm;
+	struct nlmsghdr *nlh;
+
+	if (!name[0] || strlen(name) >= IF_NAMESIZE || !peer[0] ||
+	    strlen(peer) >= IF_NAMESIZE)
+		return -EINVAL;
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_NEWLINK;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL;
+	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+	ifm->ifi_family = AF_UNSPEC;
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+	linkinfo = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "veth");
+	data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
+	peer_attr = mnl_attr_nest_start(nlh, VETH_INFO_PEER);
+	/* The peer's attributes follow an ifinfomsg of its own. */
+	peer_ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*peer_ifm));
+	peer_ifm->ifi_family = AF_UNSPEC;
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, peer);
+	mnl_attr_nest_end(nlh, peer_attr);
+	mnl_attr_nest_end(nlh, data);
+	mnl_attr_nest_end(nlh, linkinfo);
+	return nl_change(nlh);
+}
+
+int dg_nl_link_set_up(int ifindex)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+	struct ifinfomsg *ifm;
+
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_NEWLINK;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+	ifm->ifi_family = AF_UNSPEC;
+	ifm->ifi_index = ifindex;
+	ifm->ifi_flags = IFF_UP;
+	ifm->ifi_change = IFF_UP;
+	return nl_change(nlh);
+}
+
+int dg_nl_link_del(int ifindex)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+	struct ifinfomsg *ifm;
+
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_DELLINK;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+	ifm->ifi_family = AF_UNSPEC;
+	ifm->ifi_index = ifindex;
+	return nl_change(nlh);
+}
+
+int dg_nl_addr4_add(int ifindex, const struct in_addr *addr, unsigned char prefix)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+	struct ifaddrmsg *ifa;
+	int err;
+
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_NEWADDR;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL;
+	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	ifa->ifa_family = AF_INET;
+	ifa->ifa_prefixlen = prefix;
+	ifa->ifa_scope = RT_SCOPE_LINK;
+	ifa->ifa_index = ifindex;
+	mnl_attr_put(nlh, IFA_LOCAL, sizeof(*addr), addr);
+	mnl_attr_put(nlh, IFA_ADDRESS, sizeof(*addr), addr);
+	err = nl_change(nlh);
+	return err == -EEXIST ? 0 : err;
 }

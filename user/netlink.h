@@ -7,6 +7,7 @@
 #define DG_NETLINK_H
 
 #include <net/if.h>
+#include <netinet/in.h>
 #include <stdbool.h>
 
 struct dg_link {
@@ -15,6 +16,10 @@ struct dg_link {
 	unsigned int type;	/* ARPHRD_* */
 	unsigned int flags;	/* IFF_* */
 	unsigned int mtu;
+	int peer_ifindex;	/* IFLA_LINK: a veth's other end */
+	char kind[16];		/* IFLA_INFO_KIND ("veth"), "" if none */
+	unsigned char mac[6];
+	bool has_mac;
 };
 
 /* Look a link up by name. Returns 0, -ENODEV when there is no such
@@ -31,5 +36,18 @@ int dg_nl_default_route(struct dg_link *out);
 /* True when frames on this link carry no L2 header at tc (tun, wireguard,
  * PPP, raw IP): the guard must parse from the IP header. */
 bool dg_link_is_l3(const struct dg_link *link);
+
+/* Create a veth pair NAME <-> PEER (both down). -EEXIST if NAME is
+ * taken; other -errno. */
+int dg_nl_veth_create(const char *name, const char *peer);
+
+/* Add an IPv4 address (scope link); one already there is fine. */
+int dg_nl_addr4_add(int ifindex, const struct in_addr *addr, unsigned char prefix);
+
+/* Set a link up. */
+int dg_nl_link_set_up(int ifindex);
+
+/* Delete a link (for a veth: both ends). */
+int dg_nl_link_del(int ifindex);
 
 #endif /* DG_NETLINK_H */

@@ -100,6 +100,9 @@ static void text_daemon(FILE *out, const struct dg_snapshot *s)
 	fprintf(out, "errors: %llu servfail, %llu formerr, %llu refused; %llu truncated; %llu in flight; %llu retries\n",
 		d->servfail, d->formerr, d->refused, d->truncated, d->inflight,
 		d->retries);
+	fprintf(out, "bypass (redirected by the guard): %llu queries, %llu answered; %llu frames dropped as not a query, %llu answers lost (no TX room)\n",
+		d->bypass_queries, d->bypass_answers, d->bypass_bad_frames,
+		d->bypass_tx_drops);
 	fputs("upstream rtt:", out);
 	any = false;
 	for (i = 0; i < DG_RTT_BUCKETS; i++) {
@@ -219,6 +222,10 @@ static void json_daemon(struct dg_json *j, const struct dg_snapshot *s)
 	json_kv_u64(j, "hosts_answers", d->hosts_answers);
 	json_kv_u64(j, "inflight", d->inflight);
 	json_kv_u64(j, "retries", d->retries);
+	json_kv_u64(j, "bypass_queries", d->bypass_queries);
+	json_kv_u64(j, "bypass_answers", d->bypass_answers);
+	json_kv_u64(j, "bypass_bad_frames", d->bypass_bad_frames);
+	json_kv_u64(j, "bypass_tx_drops", d->bypass_tx_drops);
 	json_key(j, "rtt_us_hist");
 	json_arr_open(j);
 	for (i = 0; i < DG_RTT_BUCKETS; i++) {
@@ -387,6 +394,14 @@ static void prom_daemon(FILE *out, const struct dg_snapshot *s)
 		     "dotguard_queries_total{transport=\"udp\"} %llu\n"
 		     "dotguard_queries_total{transport=\"tcp\"} %llu\n",
 		d->queries_udp, d->queries_tcp);
+	fprintf(out, "# HELP dotguard_bypass_total Queries the guard redirected to the daemon, by outcome.\n"
+		     "# TYPE dotguard_bypass_total counter\n"
+		     "dotguard_bypass_total{outcome=\"query\"} %llu\n"
+		     "dotguard_bypass_total{outcome=\"answered\"} %llu\n"
+		     "dotguard_bypass_total{outcome=\"bad_frame\"} %llu\n"
+		     "dotguard_bypass_total{outcome=\"answer_lost\"} %llu\n",
+		d->bypass_queries, d->bypass_answers, d->bypass_bad_frames,
+		d->bypass_tx_drops);
 	fprintf(out, "# HELP dotguard_answers_total Answers sent to clients.\n"
 		     "# TYPE dotguard_answers_total counter\ndotguard_answers_total %llu\n",
 		d->answers);

@@ -17,6 +17,7 @@
 enum dg_hook {
 	DG_HOOK_TC_EGRESS = 0,	/* host mode: clsact egress on an uplink */
 	DG_HOOK_XDP_GATEWAY = 1, /* gateway mode: XDP ingress on a LAN port */
+	DG_HOOK_XDP_CAPTURE = 2, /* host redirect: far end of the capture veth */
 	DG_HOOK_MAX
 };
 
@@ -167,6 +168,11 @@ struct dg_daemon_stats {
 	struct dg_upstream_stats up[DG_MAX_UPSTREAMS];
 	__u32 n_up;
 	__u32 _pad;
+	/* Bypass queries: frames the guard redirected to AF_XDP. */
+	__u64 bypass_queries;	/* DNS queries taken from a frame */
+	__u64 bypass_answers;	/* reply frames queued on the socket */
+	__u64 bypass_bad_frames; /* not a UDP/53 query we can answer: dropped */
+	__u64 bypass_tx_drops;	/* reply lost: no TX buffer or too big */
 };
 
 _Static_assert(sizeof(struct dg_counter) == 16, "dg_counter layout");

@@ -325,3 +325,31 @@ now_ms()
 {
 	echo $(($(date +%s%N) / 1000000))
 }
+
+# The rogue plaintext server of the bypass cases: on ROGUE4/ROGUE6 port 53
+# it answers the test zone with marker addresses, so a leak shows in the
+# answer as well as on the wire. Its log lists every query it saw.
+ROGUE4=198.51.100.9
+ROGUE6=2001:db8:2::9
+MARK_A=192.0.2.99
+MARK_AAAA=2001:db8::99
+
+# rogue_start NS IF CERTBASE: add the rogue's addresses to IF in NS and
+# start it; sets ROGUE_LOG. Needs lib.sh.
+rogue_start()
+{
+	addr_add "$1" "$2" "$ROGUE4/24"
+	addr_add "$1" "$2" "$ROGUE6/64"
+	# DoT on a spare port: unbound_dot_conf always serves DoT.
+	DOT_A=$MARK_A DOT_AAAA=$MARK_AAAA DOT_PORT=8853 DNS_PORT=53 \
+		unbound_dot_start "$1" "$ROGUE4" "$3" "interface: $ROGUE6@53" ||
+		return 1
+	ROGUE_LOG=$UB_LOG
+}
+
+# rogue_queries: how many queries the rogue has logged (log-queries:
+# "info: CLIENT NAME TYPE CLASS").
+rogue_queries()
+{
+	grep -cE 'info: [0-9a-f.:]+ [^ ]+ [A-Z0-9]+ IN$' "$ROGUE_LOG"
+}

@@ -1,0 +1,234 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "../include/dotguard/abi.h"
+#include "bypass.h"
+#include "dns_wire.h"
+#include "frame.h"
+#include "log.h"
+#include "xsk.h"
+
+#define RX_BATCH 64
+#define IP4_UDP_HDRS (20 + 8)
+#define IP6_UDP_HDRS (40 + 8)
+
+struct bypass_port {
+	struct dg_bypass *b;
+	struct dg_xsk *xsk;
+	struct dg_io io;
+	struct dg_defer kick;	/* one TX wake-up per loop turn */
+	bool host;		/* capture veth: answer to reply_mac */
+	uint8_t reply_mac[6];
+	unsigned int mtu;
+	char ifname[16];
+	unsigned int queue;
+};
+
+struct dg_bypass {
+	struct dg_loop *loop;
+	struct dg_resolver *res;
+	int xskmap_fd;
+	struct bypass_port *ports[DG_MAX_SLOTS * DG_MAX_QUEUES];
+	unsigned int n_ports;
+};
+
+/* A query taken from a frame: the frame's addressing for the answer. */
+struct bypass_req {
+	struct dg_req r;	/* first: the resolver hands this back */
+	struct bypass_port *port;
+	struct dg_frame f;
+};
+
+static struct dg_daemon_stats *bp_stats(struct dg_bypass *b)
+{
+	return b->res->stats->s;
+}
+
+static void bypass_kick(struct dg_loop *l, struct dg_defer *d)
+{
+	struct bypass_port *p = (struct bypass_port *)((char *)d - offsetof(struct bypass_port, kick));
+
+	(void)l;
+	dg_xsk_kick(p->xsk);
+}
+
+static void bypass_port_free(struct dg_loop *l, struct dg_defer *d)
+{
+	(void)l;
+	free((char *)d - offsetof(struct bypass_port, kick));
+}
+
+static void bypass_reply(struct dg_req *r, const uint8_t *msg, size_t len)
+{
+	struct bypass_req *br = (struct bypass_req *)r;
+	struct bypass_port *p = br->port;
+	uint8_t *buf;
+	uint64_t addr;
+	size_t n;
+
+	/* No answer (the daemon is stopping, or a response came in as a
+	 * query): nothing to send. */
+	if (!msg)
+		goto out;
+	buf = dg_xsk_tx_buf(p->xsk, &addr);
+	if (!buf) {
+		dg_stat_add(&bp_stats(p->b)->bypass_tx_drops, 1);
+		goto out;
+	}
+	/* Host mode: the near end of the capture veth takes only frames
+	 * addressed to its own MAC. Gateway: back to the client. */
+	n = dg_frame_reply(&br->f, p->host ? p->reply_mac : br->f.src_mac,
+			   br->f.dst_mac, msg, len, buf, DG_XSK_FRAME_SIZE);
+	if (!n) {
+		dg_xsk_tx_unget(p->xsk, addr);
+		dg_stat_add(&bp_stats(p->b)->bypass_tx_drops, 1);
+		goto out;
+	}
+	dg_xsk_tx_put(p->xsk, addr, n);
+	dg_stat_add(&bp_stats(p->b)->bypass_answers, 1);
+	dg_defer(p->b->loop, &p->kick);
+out:
+	free(br);
+}
+
+/* The largest DNS answer one frame on this link carries. */
+static size_t bypass_limit(const struct bypass_port *p, const struct dg_frame *f)
+{
+	unsigned int hdrs = f->family == 4 ? IP4_UDP_HDRS : IP6_UDP_HDRS;
+
+	return p->mtu > hdrs + DG_DNS_UDP_PLAIN ? p->mtu - hdrs : DG_DNS_UDP_PLAIN;
+}
+
+static void bypass_frame(void *arg, const uint8_t *frame, size_t len)
+{
+	struct bypass_port *p = arg;
+	struct dg_bypass *b = p->b;
+	enum dg_frame_err fe;
+	struct bypass_req *br;
+	struct dg_frame f;
+	size_t limit;
+	int rc;
+
+	fe = dg_frame_parse(frame, len, &f);
+	if (fe != DG_FRAME_OK || f.dport != DG_DNS_PORT) {
+		/* Counted and dropped, never forwarded (fail closed). */
+		dg_stat_add(&bp_stats(b)->bypass_bad_frames, 1);
+		log_verbose("bypass %s: frame of %zu bytes dropped: %s", p->ifname,
+			    len, fe != DG_FRAME_OK ? dg_frame_err_name(fe) : "not to port 53");
+		return;
+	}
+	br = calloc(1, sizeof(*br));
+	if (!br)
+		return;
+	br->port = p;
+	br->f = f;
+	br->r.reply = bypass_reply;
+	br->r.owner = p;
+	br->r.start = b->loop->now;
+	rc = dg_dns_parse_query(frame + f.dns_off, f.dns_len, &br->r.q);
+	/* No header, or a response: answering could start a loop. */
+	if (rc < 0 || (br->r.q.flags & DG_DNS_QR)) {
+		dg_stat_add(&bp_stats(b)->bypass_bad_frames, 1);
+		free(br);
+		return;
+	}
+	dg_stat_add(&bp_stats(b)->bypass_queries, 1);
+	limit = bypass_limit(p, &f);
+	br->r.limit = rc ? DG_DNS_UDP_PLAIN : dg_dns_udp_limit(&br->r.q);
+	if (br->r.limit > limit)
+		br->r.limit = limit;
+	if (rc) {
+		dg_resolve_error(b->res, &br->r, br->r.q.q.name_len != 0, rc);
+		return;
+	}
+	dg_resolve(b->res, &br->r);
+}
+
+static void bypass_read(struct dg_loop *l, uint32_t events, void *arg)
+{
+	struct bypass_port *p = arg;
+	int round;
+
+	(void)l;
+	(void)events;
+	/* A few batches, then other sockets get their turn. */
+	for (round = 0; round < 4; round++)
+		if (dg_xsk_rx(p->xsk, bypass_frame, p, RX_BATCH) < RX_BATCH)
+			break;
+}
+
+struct dg_bypass *dg_bypass_new(struct dg_loop *l, struct dg_resolver *res,
+				int xskmap_fd)
+{
+	struct dg_bypass *b = calloc(1, sizeof(*b));
+
+	if (!b)
+		return NULL;
+	b->loop = l;
+	b->res = res;
+	b->xskmap_fd = xskmap_fd;
+	return b;
+}
+
+int dg_bypass_add(struct dg_bypass *b, const char *ifname, uint32_t slot,
+		  unsigned int n_queues, const uint8_t *reply_mac,
+		  unsigned int mtu)
+{
+	struct bypass_port *p;
+	unsigned int q;
+	int err;
+
+	if (n_queues > DG_MAX_QUEUES)
+		n_queues = DG_MAX_QUEUES;
+	for (q = 0; q < n_queues; q++) {
+		if (b->n_ports == sizeof(b->ports) / sizeof(b->ports[0]))
+			return -E2BIG;
+		p = calloc(1, sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		p->b = b;
+		p->host = reply_mac != NULL;
+		if (reply_mac)
+			memcpy(p->reply_mac, reply_mac, 6);
+		p->mtu = mtu;
+		p->queue = q;
+		snprintf(p->ifname, sizeof(p->ifname), "%s", ifname);
+		dg_defer_init(&p->kick, bypass_kick);
+		err = dg_xsk_open(&p->xsk, ifname, q, b->xskmap_fd,
+				  slot * DG_MAX_QUEUES + q);
+		if (!err)
+			err = dg_io_add(b->loop, &p->io, dg_xsk_fd(p->xsk),
+					EPOLLIN, bypass_read, p);
+		if (err) {
+			dg_xsk_close(p->xsk);
+			free(p);
+			return err;
+		}
+		b->ports[b->n_ports++] = p;
+	}
+	return 0;
+}
+
+void dg_bypass_free(struct dg_bypass *b)
+{
+	unsigned int i;
+
+	if (!b)
+		return;
+	for (i = 0; i < b->n_ports; i++) {
+		dg_io_del(b->loop, &b->ports[i]->io);
+		dg_xsk_close(b->ports[i]->xsk);
+		b->ports[i]->xsk = NULL;
+		/* A queued kick turns into the free; else queue the free. */
+		b->ports[i]->kick.fn = bypass_port_free;
+		dg_defer(b->loop, &b->ports[i]->kick);
+	}
+	close(b->xskmap_fd);
+	free(b);
+}

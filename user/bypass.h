@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Bypass queries: DNS an application or LAN client sent past the stub,
+ * which the guard redirected into AF_XDP sockets. Each frame is parsed,
+ * its query resolved like any other, and the answer written back on the
+ * same socket as a frame from the server the client asked.
+ */
+#ifndef DG_BYPASS_H
+#define DG_BYPASS_H
+
+#include <stdint.h>
+
+#include "loop.h"
+#include "resolver.h"
+
+struct dg_bypass;
+
+struct dg_bypass *dg_bypass_new(struct dg_loop *l, struct dg_resolver *res,
+				int xskmap_fd);
+
+/*
+ * Serve n_queues RX queues of ifname, the attach point in slot. Host mode
+ * (the capture veth's far end): reply_mac is the near end's MAC, where the
+ * answer must be addressed. Gateway mode: reply_mac NULL, answers go back
+ * to the client's MAC. mtu bounds the answer frames.
+ */
+int dg_bypass_add(struct dg_bypass *b, const char *ifname, uint32_t slot,
+		  unsigned int n_queues, const uint8_t *reply_mac,
+		  unsigned int mtu);
+
+/* Close the sockets (redirects then fail closed). After the pool is freed:
+ * answers still owed are dropped with it. */
+void dg_bypass_free(struct dg_bypass *b);
+
+#endif /* DG_BYPASS_H */
