@@ -14,6 +14,19 @@ struct {
 	__uint(XDP_PASS, 1);
 } XDP_RUN_CONFIG(dg_xdp_gateway);
 
+static __always_inline __u32 dg_capture_action(const struct dg_pkt *p)
+{
+	__u32 zero = 0;
+	struct dg_policy *pol;
+
+	if (p->reason == DG_R_DNS_UDP4 || p->reason == DG_R_DNS_UDP6)
+		return DG_A_REDIRECT;
+	if (p->reason != DG_R_DNS_TCP4 && p->reason != DG_R_DNS_TCP6)
+		return DG_A_DROP;
+	pol = bpf_map_lookup_elem(&dg_policy, &zero);
+	return pol && (pol->flags & DG_POLICY_TCP_STEER) ? DG_A_PASS : DG_A_DROP;
+}
+
 SEC("xdp")
 int dg_xdp_gateway(struct xdp_md *ctx)
 {
@@ -26,11 +39,10 @@ int dg_xdp_gateway(struct xdp_md *ctx)
 		    dg_cfg.l3_only, &p);
 	if (dg_cfg.hook == DG_HOOK_XDP_CAPTURE)
 		/* Only our tc guard sends here: UDP queries go to the daemon,
-		 * anything else (TCP/53 has no socket here yet, later
-		 * fragments, the near end's own chatter) stops: a frame
-		 * passed here could be routed out. */
-		action = p.reason == DG_R_DNS_UDP4 || p.reason == DG_R_DNS_UDP6 ?
-				 DG_A_REDIRECT : DG_A_DROP;
+		 * TCP/53 on to tc ingress when steering is in place, anything
+		 * else (later fragments, the near end's own chatter) stops: a
+		 * frame passed here could be routed out. */
+		action = dg_capture_action(&p);
 	else
 		action = dg_decide(&p);
 	if (action == DG_A_REDIRECT) {

@@ -59,6 +59,16 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } dg_xsks SEC(".maps");
 
+/* The daemon's transparent TCP listeners (DG_LISTEN_V4/V6) that steered
+ * TCP/53 connections are assigned to. */
+struct {
+	__uint(type, BPF_MAP_TYPE_SOCKMAP);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} dg_listen SEC(".maps");
+
 /* [slot] -> what `run` attached there; read by `detach` and `status`. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 
+#include "../include/dotguard/abi.h"
 #include "capture.h"
 #include "log.h"
 #include "netlink.h"
@@ -55,14 +56,51 @@ static int capture_configure(void)
 	 * routed via the uplink: strict rp_filter would drop them. The
 	 * effective value is max(all, this one), so 2 (loose) holds. */
 	err = sysctl_write("/proc/sys/net/ipv4/conf/%s/rp_filter", DG_CAPTURE_NEAR, "2");
-	/* Nothing that reaches the far end's stack may be routed out. */
+	/* Only steered TCP/53 reaches the far end's stack (XDP and tc drop
+	 * the rest), and nothing there may be routed out. */
 	if (!err)
 		err = sysctl_write("/proc/sys/net/ipv4/conf/%s/forwarding", DG_CAPTURE_FAR, "0");
+	/* Steered segments come from the host's own addresses. */
 	if (!err)
-		err = sysctl_write("/proc/sys/net/ipv6/conf/%s/disable_ipv6", DG_CAPTURE_FAR, "1");
-	/* The near end takes replies, it never needs router advertisements. */
+		err = sysctl_write("/proc/sys/net/ipv4/conf/%s/accept_local", DG_CAPTURE_FAR, "1");
+	if (!err)
+		err = sysctl_write("/proc/sys/net/ipv4/conf/%s/rp_filter", DG_CAPTURE_FAR, "2");
+	/* IPv6 stays on at the far end for steered IPv6 TCP/53. Neither end
+	 * ever needs router advertisements. */
+	if (!err)
+		err = sysctl_write("/proc/sys/net/ipv6/conf/%s/disable_ipv6", DG_CAPTURE_FAR, "0");
+	if (!err)
+		err = sysctl_write("/proc/sys/net/ipv6/conf/%s/accept_ra", DG_CAPTURE_FAR, "0");
 	if (!err)
 		err = sysctl_write("/proc/sys/net/ipv6/conf/%s/accept_ra", DG_CAPTURE_NEAR, "0");
+	return err;
+}
+
+static int addr4_add(int ifindex, const char *text)
+{
+	struct in_addr a;
+
+	inet_pton(AF_INET, text, &a);
+	return dg_nl_addr4_add(ifindex, &a, 32);
+}
+
+/* Steered TCP/53 carries DG_STEER_MARK: deliver it locally, to the
+ * socket tc assigned it to, whatever its destination address. */
+static int steer_routing(bool add)
+{
+	static const int families[] = { AF_INET, AF_INET6 };
+	int i, err = 0;
+
+	for (i = 0; i < 2 && !err; i++) {
+		err = dg_nl_route_local_all(add, families[i], DG_STEER_TABLE);
+		if (!err)
+			err = dg_nl_rule_fwmark(add, families[i], DG_STEER_MARK,
+						DG_STEER_TABLE, DG_STEER_RULE_PRIO);
+	}
+	if (err)
+		log_error("capture: %s the TCP/53 steering rule (fwmark %#x lookup %d): %s",
+			  add ? "adding" : "removing", DG_STEER_MARK, DG_STEER_TABLE,
+			  strerror(-err));
 	return err;
 }
 
@@ -85,14 +123,14 @@ int dg_capture_ensure(struct dg_capture *c)
 		return err;
 	err = capture_configure();
 	/* Any rp_filter (systemd sets all.rp_filter=2) drops what arrives
-	 * on an interface with no IPv4 address at all: give the near end a
+	 * on an interface with no IPv4 address at all: give each end a
 	 * link-local one of its own. */
-	if (!err) {
-		struct in_addr a;
-
-		inet_pton(AF_INET, DG_CAPTURE_ADDR4, &a);
-		err = dg_nl_addr4_add(near.ifindex, &a, 32);
-	}
+	if (!err)
+		err = addr4_add(near.ifindex, DG_CAPTURE_ADDR4);
+	if (!err)
+		err = addr4_add(far.ifindex, DG_CAPTURE_FAR_ADDR4);
+	if (!err)
+		err = steer_routing(true);
 	if (!err && (err = dg_nl_link_set_up(far.ifindex)) == 0)
 		err = dg_nl_link_set_up(near.ifindex);
 	if (err) {
@@ -121,5 +159,6 @@ int dg_capture_remove(void)
 		return err;
 	if (strcmp(near.kind, "veth"))
 		return -EEXIST;
-	return dg_nl_link_del(near.ifindex);
+	err = dg_nl_link_del(near.ifindex);
+	return steer_routing(false) ?: err;
 }

@@ -13,6 +13,7 @@
 #define DG_CAPTURE_NEAR "dg-cap"	/* tc redirects here; replies arrive here */
 #define DG_CAPTURE_FAR "dg-cap-xsk"	/* XDP and the AF_XDP socket */
 #define DG_CAPTURE_ADDR4 "169.254.0.53"	/* the near end's, for rp_filter */
+#define DG_CAPTURE_FAR_ADDR4 "169.254.0.54" /* the far end's */
 
 struct dg_capture {
 	int near_ifindex;
@@ -24,8 +25,10 @@ struct dg_capture {
 /*
  * Create the pair, or take over the one an earlier run left (a restart
  * keeps the guard's redirect target), and set it up: loose reverse-path
- * filtering and a link-local /32 on the near end (replies come from
- * addresses routed via the uplink), no IPv6 or forwarding on the far end. Logs one line and
+ * filtering and a link-local /32 on each end (replies come from
+ * addresses routed via the uplink; steered TCP from the host's own), no
+ * forwarding on the far end, and the policy rule and local route that
+ * deliver steered TCP/53 to the daemon's listener. Logs one line and
  * returns -errno on failure.
  */
 int dg_capture_ensure(struct dg_capture *c);

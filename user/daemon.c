@@ -36,7 +36,7 @@ struct daemon {
 	const char *config_path;
 	struct dg_config *cfg;
 	struct dg_guard guard;
-	struct dg_target targets[DG_CFG_MAX_IFACES * 2 + 1];	/* + capture */
+	struct dg_target targets[DG_CFG_MAX_IFACES * 2 + 2];	/* + capture end */
 	int n_targets;
 	struct dg_loop loop;
 	struct dg_stats stats;
@@ -104,11 +104,15 @@ static int daemon_add_capture(struct daemon *d, const struct dg_config *cfg,
 	err = dg_capture_ensure(&d->cap);
 	if (err)
 		return err;
-	memset(&t[*n], 0, sizeof(t[*n]));
-	snprintf(t[*n].ifname, sizeof(t[*n].ifname), "%s", DG_CAPTURE_FAR);
-	t[*n].ifindex = d->cap.far_ifindex;
-	t[*n].hook = DG_HOOK_XDP_CAPTURE;
-	(*n)++;
+	/* Two attach points on the far end: XDP takes UDP to AF_XDP, tc
+	 * ingress steers TCP to the listener. */
+	for (i = 0; i < 2; i++) {
+		memset(&t[*n], 0, sizeof(t[*n]));
+		snprintf(t[*n].ifname, sizeof(t[*n].ifname), "%s", DG_CAPTURE_FAR);
+		t[*n].ifindex = d->cap.far_ifindex;
+		t[*n].hook = i ? DG_HOOK_TC_STEER : DG_HOOK_XDP_CAPTURE;
+		(*n)++;
+	}
 	return 0;
 }
 
@@ -116,7 +120,7 @@ static int daemon_add_capture(struct daemon *d, const struct dg_config *cfg,
  * is refused and the running one stays. */
 static void daemon_reload(struct daemon *d)
 {
-	struct dg_target t[DG_CFG_MAX_IFACES * 2 + 1];
+	struct dg_target t[DG_CFG_MAX_IFACES * 2 + 2];
 	struct dg_config *cfg;
 	int n, err;
 
@@ -261,7 +265,7 @@ static int daemon_bypass_init(struct daemon *d)
 	for (i = 0; i < d->n_targets; i++) {
 		const struct dg_target *t = &d->targets[i];
 
-		if (t->hook == DG_HOOK_TC_EGRESS)
+		if (t->hook != DG_HOOK_XDP_CAPTURE && t->hook != DG_HOOK_XDP_GATEWAY)
 			continue;
 		err = dg_guard_slot_of(&d->guard, t->ifindex, t->hook, &slot);
 		if (!err)
@@ -280,6 +284,32 @@ static int daemon_bypass_init(struct daemon *d)
 		}
 	}
 	return 0;
+}
+
+/* Host redirect mode: transparent listeners for steered TCP/53, then the
+ * capture end may let TCP through to tc ingress. Until then it drops it. */
+static int daemon_steer_init(struct daemon *d)
+{
+	static const int families[] = { AF_INET, AF_INET6 };
+	int i, fd, err, n = 0;
+
+	if (!d->cap.near_ifindex)
+		return 0;
+	for (i = 0; i < 2; i++) {
+		fd = dg_stub_listen_steered(d->stub, families[i]);
+		if (fd < 0) {
+			/* A host without IPv6 still steers IPv4; IPv6 TCP/53
+			 * then finds no listener and is dropped. */
+			log_warn("no transparent %s listener for TCP/53 (%s): those connections are dropped",
+				 i ? "IPv6" : "IPv4", strerror(-fd));
+			continue;
+		}
+		err = dg_guard_set_listener(&d->guard, i ? DG_LISTEN_V6 : DG_LISTEN_V4, fd);
+		if (err)
+			return err;
+		n++;
+	}
+	return dg_guard_set_capture(&d->guard, d->cap.near_ifindex, n > 0);
 }
 
 /* The resolving half: counters, cache, hosts, upstream pool, stub. */
@@ -324,6 +354,8 @@ static int daemon_serve_init(struct daemon *d)
 	if (!d->stub)
 		return -EADDRNOTAVAIL;
 	err = daemon_bypass_init(d);
+	if (!err)
+		err = daemon_steer_init(d);
 	if (err)
 		return err;
 	dg_pool_start(res->pool);
@@ -375,7 +407,7 @@ int dg_daemon_run(const char *config_path)
 		goto out;
 	if (daemon_add_capture(d, d->cfg, d->targets, &d->n_targets) ||
 	    dg_guard_apply(&d->guard, d->cfg, d->targets, d->n_targets, true) ||
-	    dg_guard_set_capture(&d->guard, d->cap.near_ifindex)) {
+	    dg_guard_set_capture(&d->guard, d->cap.near_ifindex, false)) {
 		dg_guard_abandon(&d->guard);
 		goto out;
 	}

@@ -35,6 +35,8 @@ const char *dg_hook_name(enum dg_hook hook)
 		return "xdp-gateway";
 	case DG_HOOK_XDP_CAPTURE:
 		return "xdp-capture";
+	case DG_HOOK_TC_STEER:
+		return "tc-steer";
 	default:
 		return "unknown";
 	}
@@ -262,13 +264,30 @@ int dg_guard_xsks_fd(struct dg_guard *g)
 	return pin_get(g->pin_path, DG_PIN_XSKS);
 }
 
-int dg_guard_set_capture(struct dg_guard *g, int ifindex)
+int dg_guard_set_listener(struct dg_guard *g, __u32 key, int fd)
+{
+	__u64 value = (__u64)fd;
+	int map = pin_get(g->pin_path, DG_PIN_LISTEN), err = 0;
+
+	if (map < 0 || bpf_map_update_elem(map, &key, &value, BPF_ANY)) {
+		err = -errno;
+		log_error("putting the TCP/53 listener in %s/%s: %s", g->pin_path,
+			  DG_PIN_LISTEN, strerror(errno));
+	}
+	if (map >= 0)
+		close(map);
+	return err;
+}
+
+int dg_guard_set_capture(struct dg_guard *g, int ifindex, bool tcp_steer)
 {
 	struct dg_policy pol = {};
 	__u32 zero = 0;
 
 	if (bpf_map_lookup_elem(g->policy_fd, &zero, &pol) ||
 	    (pol.capture_ifindex = ifindex,
+	     pol.flags = tcp_steer ? pol.flags | DG_POLICY_TCP_STEER :
+				     pol.flags & ~DG_POLICY_TCP_STEER,
 	     bpf_map_update_elem(g->policy_fd, &zero, &pol, BPF_ANY))) {
 		log_error("writing the redirect target to the policy map: %s",
 			  strerror(errno));
@@ -334,16 +353,27 @@ static void guard_unpin_prog(struct dg_guard *g, __u32 slot)
 		unlink(path);
 }
 
-static int tc_query_id(int ifindex, __u32 *prog_id)
+static bool hook_is_tc(__u32 hook)
 {
-	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
-			    .attach_point = BPF_TC_EGRESS);
+	return hook == DG_HOOK_TC_EGRESS || hook == DG_HOOK_TC_STEER;
+}
+
+/* Uplinks are guarded on egress; the capture end steers on ingress. */
+static enum bpf_tc_attach_point tc_point(__u32 hook)
+{
+	return hook == DG_HOOK_TC_STEER ? BPF_TC_INGRESS : BPF_TC_EGRESS;
+}
+
+static int tc_query_id(int ifindex, __u32 hook, __u32 *prog_id)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook_opts, .ifindex = ifindex,
+			    .attach_point = tc_point(hook));
 	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = DG_TC_HANDLE,
 			    .priority = DG_TC_PRIORITY);
 	int err;
 
 	log_libbpf_silence();
-	err = bpf_tc_query(&hook, &opts);
+	err = bpf_tc_query(&hook_opts, &opts);
 	log_libbpf_restore();
 	*prog_id = err ? 0 : opts.prog_id;
 	return err;
@@ -352,10 +382,10 @@ static int tc_query_id(int ifindex, __u32 *prog_id)
 static int guard_attach_tc(struct dg_guard *g, const struct dg_target *t,
 			   __u32 slot, struct dg_attach *rec)
 {
-	struct dg_prog_cfg pc = { .slot = slot, .hook = DG_HOOK_TC_EGRESS,
+	struct dg_prog_cfg pc = { .slot = slot, .hook = t->hook,
 				  .l3_only = t->l3_only };
 	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = t->ifindex,
-			    .attach_point = BPF_TC_EGRESS);
+			    .attach_point = tc_point(t->hook));
 	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = DG_TC_HANDLE,
 			    .priority = DG_TC_PRIORITY,
 			    .flags = BPF_TC_F_REPLACE);
@@ -379,15 +409,17 @@ static int guard_attach_tc(struct dg_guard *g, const struct dg_target *t,
 	}
 	/* A filter at our handle that we did not record is someone else's
 	 * mistake or a leftover: say so before replacing it. */
-	if (!tc_query_id(t->ifindex, &old_id) && old_id && old_id != rec->prog_id)
+	if (!tc_query_id(t->ifindex, t->hook, &old_id) && old_id && old_id != rec->prog_id)
 		log_warn("interface %s: replacing an unrecorded filter (program %u) at dotguard's tc handle",
 			 t->ifname, old_id);
 
-	opts.prog_fd = bpf_program__fd(skel->progs.dg_tc_egress);
+	opts.prog_fd = bpf_program__fd(t->hook == DG_HOOK_TC_STEER ?
+					       skel->progs.dg_tc_steer :
+					       skel->progs.dg_tc_egress);
 	err = bpf_tc_attach(&hook, &opts);
 	if (err) {
-		log_error("interface %s: attaching tc egress: %s", t->ifname,
-			  strerror(-err));
+		log_error("interface %s: attaching %s: %s", t->ifname,
+			  dg_hook_name(t->hook), strerror(-err));
 		goto out;
 	}
 	rec->prog_id = opts.prog_id;
@@ -505,8 +537,8 @@ enum dg_attach_state dg_guard_state(const struct dg_attach *rec)
 	struct xdp_program *p;
 	__u32 id;
 
-	if (rec->hook == DG_HOOK_TC_EGRESS) {
-		if (tc_query_id(rec->ifindex, &id) || !id)
+	if (hook_is_tc(rec->hook)) {
+		if (tc_query_id(rec->ifindex, rec->hook, &id) || !id)
 			return DG_STATE_MISSING;
 		return id == rec->prog_id ? DG_STATE_ATTACHED : DG_STATE_REPLACED;
 	}
@@ -521,7 +553,7 @@ enum dg_attach_state dg_guard_state(const struct dg_attach *rec)
 static int guard_detach_rec(const struct dg_attach *rec)
 {
 	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = rec->ifindex,
-			    .attach_point = BPF_TC_EGRESS);
+			    .attach_point = tc_point(rec->hook));
 	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = rec->tc_handle,
 			    .priority = rec->tc_priority);
 	struct dg_link link;
@@ -544,7 +576,7 @@ static int guard_detach_rec(const struct dg_attach *rec)
 	case DG_STATE_ATTACHED:
 		break;
 	}
-	if (rec->hook == DG_HOOK_TC_EGRESS)
+	if (hook_is_tc(rec->hook))
 		err = bpf_tc_detach(&hook, &opts);
 	else
 		err = xdp_detach_id(rec->ifindex, rec->prog_id);
@@ -555,6 +587,11 @@ static int guard_detach_rec(const struct dg_attach *rec)
 		log_info("interface %s: %s guard detached", rec->ifname,
 			 dg_hook_name(rec->hook));
 	return err;
+}
+
+static int detach_pass(__u32 hook)
+{
+	return hook == DG_HOOK_XDP_CAPTURE ? 2 : hook == DG_HOOK_TC_STEER ? 1 : 0;
 }
 
 /* A record, and for the capture hook the veth pair we created for it. */
@@ -650,7 +687,7 @@ int dg_guard_apply(struct dg_guard *g, const struct dg_config *cfg,
 		 * restart too: without libxdp's dispatcher a second program
 		 * cannot join the first, and detaching first would open a
 		 * gap in the guard. */
-		if ((!replace || t[i].hook != DG_HOOK_TC_EGRESS) &&
+		if ((!replace || !hook_is_tc(t[i].hook)) &&
 		    old[slot].ifindex == (__u32)t[i].ifindex &&
 		    (old[slot].flags & DG_ATTACH_USED) &&
 		    dg_guard_state(&old[slot]) == DG_STATE_ATTACHED)
@@ -663,7 +700,7 @@ int dg_guard_apply(struct dg_guard *g, const struct dg_config *cfg,
 		rec.hook = t[i].hook;
 		rec.ifindex = t[i].ifindex;
 		snprintf(rec.ifname, sizeof(rec.ifname), "%s", t[i].ifname);
-		if (t[i].hook == DG_HOOK_TC_EGRESS)
+		if (hook_is_tc(t[i].hook))
 			err = guard_attach_tc(g, &t[i], slot, &rec);
 		else
 			err = guard_attach_xdp(g, &t[i], slot, &rec);
@@ -696,21 +733,20 @@ int dg_guard_detach(struct dg_guard *g)
 	struct dirent *de;
 	__u32 slot;
 	DIR *dir;
-	int err = 0, ret;
+	int err = 0, ret, pass;
 
 	ret = dg_guard_read_attach(g->pin_path, rec);
 	if (ret)
 		log_warn("no attach records under %s (%s): removing pins only",
 			 g->pin_path, strerror(-ret));
-	/* Uplinks first: the capture end goes once nothing redirects to it. */
-	for (slot = 0; !ret && slot < DG_MAX_SLOTS; slot++)
-		if ((rec[slot].flags & DG_ATTACH_USED) &&
-		    rec[slot].hook != DG_HOOK_XDP_CAPTURE && guard_detach_rec(&rec[slot]))
-			err = -EIO;
-	for (slot = 0; !ret && slot < DG_MAX_SLOTS; slot++)
-		if ((rec[slot].flags & DG_ATTACH_USED) &&
-		    rec[slot].hook == DG_HOOK_XDP_CAPTURE && guard_detach_point(&rec[slot]))
-			err = -EIO;
+	/* Uplinks first: the capture end goes once nothing redirects to
+	 * it, its pair last of all. */
+	for (pass = 0; pass < 3; pass++)
+		for (slot = 0; !ret && slot < DG_MAX_SLOTS; slot++)
+			if ((rec[slot].flags & DG_ATTACH_USED) &&
+			    detach_pass(rec[slot].hook) == pass &&
+			    guard_detach_point(&rec[slot]))
+				err = -EIO;
 	/* Programs first, then maps: nothing is left half-guarded. */
 	dir = opendir(g->pin_path);
 	if (!dir) {

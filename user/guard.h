@@ -93,8 +93,12 @@ void dg_guard_abandon(struct dg_guard *g);
 void dg_guard_close(struct dg_guard *g);
 
 /* Point the tc guard's redirect at the capture veth's near end (0: none,
- * redirects then fail closed). */
-int dg_guard_set_capture(struct dg_guard *g, int ifindex);
+ * redirects then fail closed); tcp_steer: TCP/53 steering is in place
+ * there, so the capture end lets TCP through to it. */
+int dg_guard_set_capture(struct dg_guard *g, int ifindex, bool tcp_steer);
+
+/* Put a listening socket in the pinned dg_listen at key (DG_LISTEN_*). */
+int dg_guard_set_listener(struct dg_guard *g, __u32 key, int fd);
 
 /* A new fd of the pinned XSKMAP (the caller closes it), or -1 (errno). */
 int dg_guard_xsks_fd(struct dg_guard *g);

@@ -11,6 +11,7 @@
 #include <linux/veth.h>
 #include <linux/rtnetlink.h>
 #include <linux/if_addr.h>
+#include <linux/fib_rules.h>
 
 #include "netlink.h"
 
@@ -350,4 +351,49 @@ int dg_nl_addr4_add(int ifindex, const struct in_addr *addr, unsigned char prefi
 	mnl_attr_put(nlh, IFA_ADDRESS, sizeof(*addr), addr);
 	err = nl_change(nlh);
 	return err == -EEXIST ? 0 : err;
+}
+
+int dg_nl_rule_fwmark(bool add, int family, unsigned int mark,
+		      unsigned int table, unsigned int prio)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct fib_rule_hdr *frh;
+	struct nlmsghdr *nlh;
+	int err;
+
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = add ? RTM_NEWRULE : RTM_DELRULE;
+	nlh->nlmsg_flags = NLM_F_REQUEST | (add ? NLM_F_CREATE | NLM_F_EXCL : 0);
+	frh = mnl_nlmsg_put_extra_header(nlh, sizeof(*frh));
+	frh->family = family;
+	frh->action = FR_ACT_TO_TBL;
+	mnl_attr_put_u32(nlh, FRA_FWMARK, mark);
+	mnl_attr_put_u32(nlh, FRA_TABLE, table);
+	mnl_attr_put_u32(nlh, FRA_PRIORITY, prio);
+	err = nl_change(nlh);
+	/* Idempotent both ways: there already, or already gone. */
+	return (add && err == -EEXIST) || (!add && err == -ENOENT) ? 0 : err;
+}
+
+int dg_nl_route_local_all(bool add, int family, unsigned int table)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+	struct rtmsg *rtm;
+	int err;
+
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = add ? RTM_NEWROUTE : RTM_DELROUTE;
+	nlh->nlmsg_flags = NLM_F_REQUEST | (add ? NLM_F_CREATE | NLM_F_EXCL : 0);
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = family;
+	rtm->rtm_dst_len = 0;
+	rtm->rtm_table = RT_TABLE_UNSPEC;
+	rtm->rtm_protocol = RTPROT_STATIC;
+	rtm->rtm_scope = RT_SCOPE_HOST;
+	rtm->rtm_type = RTN_LOCAL;
+	mnl_attr_put_u32(nlh, RTA_TABLE, table);
+	mnl_attr_put_u32(nlh, RTA_OIF, 1);	/* lo is always ifindex 1 */
+	err = nl_change(nlh);
+	return (add && err == -EEXIST) || (!add && (err == -ESRCH || err == -ENOENT)) ? 0 : err;
 }

@@ -44,6 +44,16 @@ int dg_nl_veth_create(const char *name, const char *peer);
 /* Add an IPv4 address (scope link); one already there is fine. */
 int dg_nl_addr4_add(int ifindex, const struct in_addr *addr, unsigned char prefix);
 
+/* Add or delete the policy rule "fwmark MARK lookup TABLE" at priority
+ * PRIO (AF_INET or AF_INET6). Adding one already there, or deleting one
+ * already gone, is fine. */
+int dg_nl_rule_fwmark(bool add, int family, unsigned int mark,
+		      unsigned int table, unsigned int prio);
+
+/* Add or delete "local default dev lo" in TABLE: whatever is routed by
+ * it is delivered here. Same idempotence. */
+int dg_nl_route_local_all(bool add, int family, unsigned int table);
+
 /* Set a link up. */
 int dg_nl_link_set_up(int ifindex);
 

@@ -16,7 +16,7 @@
 
 #define MS (1000000ull)
 #define UDP_BATCH 32
-#define STUB_MAX_SOCKS (2 * (1 + DG_CFG_MAX_SERVERS))
+#define STUB_MAX_SOCKS (2 * (1 + DG_CFG_MAX_SERVERS) + 2)	/* + steered TCP */
 #define LOCAL_MAX 64
 #define UDP_RX_SIZE 4096	/* a UDP query never needs more */
 #define UDP_RCVBUF (4 << 20)
@@ -448,13 +448,14 @@ static void tcp_accept(struct dg_loop *l, uint32_t events, void *arg)
 
 /* ---- set-up ---------------------------------------------------------- */
 
-static int stub_listen(struct dg_stub *s, const struct dg_server *srv, bool tcp)
+static int stub_listen(struct dg_stub *s, const struct dg_server *srv, bool tcp,
+		       bool transparent)
 {
 	struct stub_sock *ss = &s->socks[s->n_socks];
 	struct sockaddr_storage sa = {};
 	struct sockaddr_in *sin = (struct sockaddr_in *)&sa;
 	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&sa;
-	uint16_t port = srv->port ? srv->port : 53;
+	uint16_t port = transparent ? 0 : srv->port ? srv->port : 53;
 	char label[DG_UPSTREAM_NAME];
 	socklen_t len;
 	int one = 1, rcvbuf = UDP_RCVBUF, err;
@@ -481,6 +482,13 @@ static int stub_listen(struct dg_stub *s, const struct dg_server *srv, bool tcp)
 	setsockopt(ss->fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one));
 	if (srv->family == AF_INET6)
 		setsockopt(ss->fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	/* Steered connections are to the server the client asked: the
+	 * accepted socket must own that foreign address. */
+	if (transparent &&
+	    setsockopt(ss->fd, srv->family == AF_INET ? IPPROTO_IP : IPPROTO_IPV6,
+		       srv->family == AF_INET ? IP_TRANSPARENT : IPV6_TRANSPARENT,
+		       &one, sizeof(one)))
+		goto fail;
 	/* Bursts of queries must wait in the socket, not be dropped by it:
 	 * the kernel default (208 KiB) overflows at tens of thousands of
 	 * queries per second. FORCE needs CAP_NET_ADMIN, which we have. */
@@ -525,18 +533,35 @@ struct dg_stub *dg_stub_new(struct dg_loop *l, struct dg_resolver *res,
 	s->res = res;
 	stub_learn_local(s);
 	inet_pton(AF_INET, DG_STUB_ADDR, &main_srv.addr.v4);
-	if ((udp && stub_listen(s, &main_srv, false)) ||
-	    (tcp && stub_listen(s, &main_srv, true)))
+	if ((udp && stub_listen(s, &main_srv, false, false)) ||
+	    (tcp && stub_listen(s, &main_srv, true, false)))
 		goto fail;
 	/* Extras are both UDP and TCP, as in resolved.conf. */
 	for (i = 0; i < cfg->n_stub_extra; i++)
-		if (stub_listen(s, &cfg->stub_extra[i], false) ||
-		    stub_listen(s, &cfg->stub_extra[i], true))
+		if (stub_listen(s, &cfg->stub_extra[i], false, false) ||
+		    stub_listen(s, &cfg->stub_extra[i], true, false))
 			goto fail;
 	return s;
 fail:
 	dg_stub_free(s);
 	return NULL;
+}
+
+int dg_stub_listen_steered(struct dg_stub *s, int family)
+{
+	/* Any free loopback port: tc assigns connections to this socket
+	 * directly, no lookup ever finds it by address. */
+	struct dg_server srv = { .family = family, .port = 0 };
+	int err;
+
+	if (family == AF_INET)
+		srv.addr.v4.s_addr = htonl(INADDR_LOOPBACK);
+	else
+		srv.addr.v6 = in6addr_loopback;
+	if (s->n_socks == STUB_MAX_SOCKS)
+		return -E2BIG;
+	err = stub_listen(s, &srv, true, true);
+	return err ? err : s->socks[s->n_socks - 1].fd;
 }
 
 void dg_stub_free(struct dg_stub *s)

@@ -21,6 +21,11 @@ struct dg_stub;
  * after one logged line naming the address that failed. */
 struct dg_stub *dg_stub_new(struct dg_loop *l, struct dg_resolver *res,
 			    const struct dg_config *cfg);
+/* A transparent TCP listener (AF_INET or AF_INET6) on a loopback port for
+ * steered TCP/53: its connections are served like the stub's own. Returns
+ * its fd (the stub keeps it) or -errno. */
+int dg_stub_listen_steered(struct dg_stub *s, int family);
+
 void dg_stub_free(struct dg_stub *s);
 
 #endif /* DG_STUB_H */

@@ -18,6 +18,7 @@ enum dg_hook {
 	DG_HOOK_TC_EGRESS = 0,	/* host mode: clsact egress on an uplink */
 	DG_HOOK_XDP_GATEWAY = 1, /* gateway mode: XDP ingress on a LAN port */
 	DG_HOOK_XDP_CAPTURE = 2, /* host redirect: far end of the capture veth */
+	DG_HOOK_TC_STEER = 3,	/* tc ingress there: TCP/53 to our listener */
 	DG_HOOK_MAX
 };
 
@@ -70,6 +71,19 @@ struct dg_policy {
 
 /* The daemon has sockets in dg_own_socks: look cookies up. */
 #define DG_POLICY_OWN_SOCKETS (1u << 0)
+/* TCP/53 steering is in place on the capture end: its XDP program lets
+ * TCP through to tc ingress (else drops it). */
+#define DG_POLICY_TCP_STEER (1u << 1)
+
+/* Steered TCP/53 segments carry this mark; a policy rule sends marked
+ * packets to DG_STEER_TABLE, whose only route is "local default dev lo",
+ * so the stack delivers them to the socket they were assigned to. */
+#define DG_STEER_MARK 0xd053
+#define DG_STEER_TABLE 53053
+#define DG_STEER_RULE_PRIO 53
+/* dg_listen keys: the daemon's transparent TCP listeners. */
+#define DG_LISTEN_V4 0
+#define DG_LISTEN_V6 1
 
 /* Per-load program configuration, set through skel->rodata before load. */
 struct dg_prog_cfg {

@@ -11,6 +11,7 @@
 #define DG_PIN_OWN_SOCKS "dg_own_socks"
 #define DG_PIN_FRAGS "dg_frags"
 #define DG_PIN_XSKS "dg_xsks"
+#define DG_PIN_LISTEN "dg_listen"
 #define DG_PIN_ATTACH "dg_attach"
 #define DG_PIN_DAEMON "dg_daemon"
 

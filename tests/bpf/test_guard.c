@@ -660,14 +660,17 @@ struct policy {
 	const char *name;
 	__u32 mode;
 	__u32 capture_ifindex;
+	__u32 flags;
 };
 
 /* Redirect twice: with no capture device yet (fail closed) and with lo. */
 static const struct policy policies[] = {
-	{ "redirect-noif", DG_MODE_REDIRECT, 0 },
-	{ "redirect", DG_MODE_REDIRECT, 1 },
-	{ "drop", DG_MODE_DROP, 1 },
-	{ "monitor", DG_MODE_MONITOR, 1 },
+	{ "redirect-noif", DG_MODE_REDIRECT, 0, 0 },
+	{ "redirect", DG_MODE_REDIRECT, 1, 0 },
+	{ "drop", DG_MODE_DROP, 1, 0 },
+	{ "monitor", DG_MODE_MONITOR, 1, 0 },
+	/* TCP steering in place: only the capture end acts on it. */
+	{ "redirect-steer", DG_MODE_REDIRECT, 1, DG_POLICY_TCP_STEER },
 };
 
 struct env {
@@ -863,6 +866,12 @@ static bool run_case(struct env *e, const struct hook *h,
 		counted = reason == DG_R_DNS_UDP4 || reason == DG_R_DNS_UDP6 ?
 				  DG_A_FAIL_CLOSED : DG_A_DROP;
 		want_ret = XDP_DROP;
+		/* With steering, TCP/53 goes on to tc ingress. */
+		if ((pol->flags & DG_POLICY_TCP_STEER) &&
+		    (reason == DG_R_DNS_TCP4 || reason == DG_R_DNS_TCP6)) {
+			counted = DG_A_PASS;
+			want_ret = XDP_PASS;
+		}
 	} else {
 		expect(h, pol, c->act[pol->mode], &counted, &want_ret);
 	}
@@ -903,6 +912,7 @@ static void run_subtest(struct env *e, const struct hook *h,
 		memset(&pol, 0, sizeof(pol));
 		pol.mode = policies[p].mode;
 		pol.capture_ifindex = policies[p].capture_ifindex;
+		pol.flags = policies[p].flags;
 		ok = ASSERT_OK(bpf_map_update_elem(h->policy, &zero, &pol, BPF_ANY),
 			       "write dg_policy[0]");
 		ok &= ASSERT_OK(frags_clear(h->frags), "empty dg_frags");

@@ -126,6 +126,10 @@ static void fill_daemon(__u64 heartbeat)
 	d->cache_misses = 60;
 	d->servfail = 2;
 	d->truncated = 1;
+	d->bypass_queries = 7;
+	d->bypass_answers = 6;
+	d->bypass_bad_frames = 2;
+	d->bypass_tx_drops = 1;
 	d->rtt_hist[3] = 57;	/* [256, 512) us */
 	d->rtt_hist[5] = 1;
 	d->n_up = 2;
@@ -161,6 +165,7 @@ static void test_text_daemon(void **state)
 		"daemon: pid 4242, running (heartbeat 1 s ago), started 120 s ago\n"
 		"queries 100 (90 udp, 10 tcp); answers 100; cache 40 hits, 60 misses; hosts 0\n"
 		"errors: 2 servfail, 0 formerr, 0 refused; 1 truncated; 0 in flight; 0 retries\n"
+		"bypass (redirected by the guard): 7 queries, 6 answered; 2 frames dropped as not a query, 1 answers lost (no TX room)\n"
 		"upstream rtt: <512 us 57, <2048 us 1\n"
 		"\n"
 		"UPSTREAM                                 STATE   QUERIES   ANSWERS   RTT_MS   FULL  RESUMED  OPEN  FAILURES\n"
@@ -176,9 +181,11 @@ static void test_text_daemon(void **state)
 	assert_non_null(strstr(out, "dotguard_upstream_failures_total{upstream=\"203.0.113.54:853#dns.test\",reason=\"verify\"} 2\n"));
 	assert_non_null(strstr(out, "dotguard_upstream_rtt_seconds_bucket{le=\"0.000512\"} 57\n"));
 	assert_non_null(strstr(out, "dotguard_upstream_rtt_seconds_count 58\n"));
+	assert_non_null(strstr(out, "dotguard_bypass_total{outcome=\"bad_frame\"} 2\n"));
 	out = render(DG_STATUS_JSON);
 	assert_non_null(strstr(out, "\"daemon\":{\"running\":false,\"pid\":4242,"));
 	assert_non_null(strstr(out, "\"failures\":{\"timeout\":1,\"verify\":2,"));
+	assert_non_null(strstr(out, "\"bypass_queries\":7,\"bypass_answers\":6,\"bypass_bad_frames\":2,\"bypass_tx_drops\":1"));
 }
 
 /* Test that every reason and action has its status name, and out-of-range

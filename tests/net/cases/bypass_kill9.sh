@@ -60,9 +60,9 @@ test()
 	check_eq "capture end: dns-udp4 fail-closed" 2 "$(capture_count dns-udp4 fail-closed)"
 	check_eq "capture end: dns-udp6 fail-closed" 1 \
 		"$(_json_sum "$T/status.json" dns-udp6 fail-closed xdp-capture)"
-	check_eq "capture end: dns-tcp4 dropped (no TCP path)" 1 \
-		"$(_json_sum "$T/status.json" dns-tcp4 drop xdp-capture)"
-	check_eq "attach state with the daemon dead" "attached,attached" \
+	check_eq "capture end: the TCP SYN failed closed (no listener)" 1 \
+		"$(_json_sum "$T/status.json" dns-tcp4 fail-closed tc-steer)"
+	check_eq "attach state with the daemon dead" "attached,attached,attached" \
 		"$(json_get "$T/status.json" '",".join(a["state"] for a in d["attached"])')"
 
 	log "restart: the daemon takes the sockets back"
