@@ -71,9 +71,10 @@ int dg_tc_egress(struct __sk_buff *skb)
 #define DG_PACKET_HOST 0
 #define DG_BPF_F_CURRENT_NETNS (-1L)
 
-/* Only our tc guard sends frames here, and its XDP program passes only
- * TCP/53 on: plain Ethernet + IPv4/IPv6 + TCP is all that can arrive.
- * Anything else is dropped (fail closed), never handed to the stack. */
+/* The TCP/53 tuple of a plain Ethernet + IPv4/IPv6 + TCP frame, else -1.
+ * On the capture end only our tc guard sends frames, and its XDP program
+ * passes only TCP/53 on, so anything else is dropped (fail closed), never
+ * handed to the stack. */
 static __always_inline int dg_steer_tuple(struct __sk_buff *skb,
 					  struct bpf_sock_tuple *t, __u32 *len,
 					  __u32 *reason, bool *syn)
@@ -123,7 +124,8 @@ static __always_inline int dg_steer_tuple(struct __sk_buff *skb,
 }
 
 /*
- * tc ingress on the capture veth's far end: a segment of a connection the
+ * tc ingress on the capture veth's far end and on gateway LAN ports: a
+ * segment of a connection the
  * daemon already holds goes to that socket, a new connection's SYN to the
  * daemon's transparent listener (bpf_sk_assign, as transparent proxies
  * do). The mark routes it to "local" so the stack delivers it; the frame
@@ -138,8 +140,13 @@ int dg_tc_steer(struct __sk_buff *skb)
 	bool syn = false;
 	long err;
 
-	if (dg_steer_tuple(skb, &t, &len, &reason, &syn))
+	if (dg_steer_tuple(skb, &t, &len, &reason, &syn)) {
+		/* A LAN port carries all the clients' traffic: what is not
+		 * TCP/53 is not ours (XDP has counted it). */
+		if (dg_cfg.lan_port)
+			return TC_ACT_OK;
 		return dg_verdict_tc(skb, reason, DG_A_DROP);
+	}
 	sk = bpf_skc_lookup_tcp(skb, &t, len, DG_BPF_F_CURRENT_NETNS, 0);
 	if (sk && sk->state == BPF_TCP_LISTEN) {
 		bpf_sk_release(sk);

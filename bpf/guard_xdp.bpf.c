@@ -24,7 +24,20 @@ static __always_inline __u32 dg_capture_action(const struct dg_pkt *p)
 	if (p->reason != DG_R_DNS_TCP4 && p->reason != DG_R_DNS_TCP6)
 		return DG_A_DROP;
 	pol = bpf_map_lookup_elem(&dg_policy, &zero);
-	return pol && (pol->flags & DG_POLICY_TCP_STEER) ? DG_A_PASS : DG_A_DROP;
+	return pol && (pol->flags & DG_POLICY_TCP_STEER) ? DG_A_REDIRECT : DG_A_DROP;
+}
+
+/* TCP/53 cannot ride AF_XDP: with steering in place it is redirected by
+ * passing it up to tc ingress, which hands it to the daemon's listener. */
+static __always_inline bool dg_tcp_steered(const struct dg_pkt *p)
+{
+	__u32 zero = 0;
+	struct dg_policy *pol;
+
+	if (p->reason != DG_R_DNS_TCP4 && p->reason != DG_R_DNS_TCP6)
+		return false;
+	pol = bpf_map_lookup_elem(&dg_policy, &zero);
+	return pol && (pol->flags & DG_POLICY_TCP_STEER);
 }
 
 SEC("xdp")
@@ -45,6 +58,8 @@ int dg_xdp_gateway(struct xdp_md *ctx)
 		action = dg_capture_action(&p);
 	else
 		action = dg_decide(&p);
+	if (action == DG_A_REDIRECT && dg_tcp_steered(&p))
+		return dg_verdict_xdp(ctx, p.reason, action, XDP_PASS);
 	if (action == DG_A_REDIRECT) {
 		/* A queue past the XSKMAP's range has no socket of ours. */
 		if (ctx->rx_queue_index >= DG_MAX_QUEUES)

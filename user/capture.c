@@ -6,7 +6,6 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 
-#include "../include/dotguard/abi.h"
 #include "capture.h"
 #include "log.h"
 #include "netlink.h"
@@ -84,26 +83,6 @@ static int addr4_add(int ifindex, const char *text)
 	return dg_nl_addr4_add(ifindex, &a, 32);
 }
 
-/* Steered TCP/53 carries DG_STEER_MARK: deliver it locally, to the
- * socket tc assigned it to, whatever its destination address. */
-static int steer_routing(bool add)
-{
-	static const int families[] = { AF_INET, AF_INET6 };
-	int i, err = 0;
-
-	for (i = 0; i < 2 && !err; i++) {
-		err = dg_nl_route_local_all(add, families[i], DG_STEER_TABLE);
-		if (!err)
-			err = dg_nl_rule_fwmark(add, families[i], DG_STEER_MARK,
-						DG_STEER_TABLE, DG_STEER_RULE_PRIO);
-	}
-	if (err)
-		log_error("capture: %s the TCP/53 steering rule (fwmark %#x lookup %d): %s",
-			  add ? "adding" : "removing", DG_STEER_MARK, DG_STEER_TABLE,
-			  strerror(-err));
-	return err;
-}
-
 int dg_capture_ensure(struct dg_capture *c)
 {
 	struct dg_link near, far;
@@ -129,8 +108,6 @@ int dg_capture_ensure(struct dg_capture *c)
 		err = addr4_add(near.ifindex, DG_CAPTURE_ADDR4);
 	if (!err)
 		err = addr4_add(far.ifindex, DG_CAPTURE_FAR_ADDR4);
-	if (!err)
-		err = steer_routing(true);
 	if (!err && (err = dg_nl_link_set_up(far.ifindex)) == 0)
 		err = dg_nl_link_set_up(near.ifindex);
 	if (err) {
@@ -159,6 +136,5 @@ int dg_capture_remove(void)
 		return err;
 	if (strcmp(near.kind, "veth"))
 		return -EEXIST;
-	err = dg_nl_link_del(near.ifindex);
-	return steer_routing(false) ?: err;
+	return dg_nl_link_del(near.ifindex);
 }

@@ -27,8 +27,7 @@ struct dg_capture {
  * keeps the guard's redirect target), and set it up: loose reverse-path
  * filtering and a link-local /32 on each end (replies come from
  * addresses routed via the uplink; steered TCP from the host's own), no
- * forwarding on the far end, and the policy rule and local route that
- * deliver steered TCP/53 to the daemon's listener. Logs one line and
+ * forwarding on the far end. Logs one line and
  * returns -errno on failure.
  */
 int dg_capture_ensure(struct dg_capture *c);

@@ -25,6 +25,7 @@
 #include "pool.h"
 #include "resolver.h"
 #include "stats.h"
+#include "steer.h"
 #include "stub.h"
 #include "tls.h"
 
@@ -36,13 +37,15 @@ struct daemon {
 	const char *config_path;
 	struct dg_config *cfg;
 	struct dg_guard guard;
-	struct dg_target targets[DG_CFG_MAX_IFACES * 2 + 2];	/* + capture end */
+	/* + a steer point per gateway port, + the capture end's two */
+	struct dg_target targets[DG_CFG_MAX_IFACES * 3 + 2];
 	int n_targets;
 	struct dg_loop loop;
 	struct dg_stats stats;
 	struct dg_resolver *res;
 	struct dg_stub *stub;
 	struct dg_capture cap;	/* host redirect mode; ifindex 0 when none */
+	bool steer;		/* TCP/53 steering points attached */
 	struct dg_bypass *bypass;
 	int sfd;
 	struct dg_io sig_io;
@@ -88,39 +91,55 @@ static void log_ready(const struct daemon *d, const char *what)
 		 dg_mode_name(d->cfg->mode), d->cfg->pin_path);
 }
 
-/* Host redirect mode needs the capture veth: made (or taken over) here,
- * once the config is known good, and guarded as one more attach point. */
-static int daemon_add_capture(struct daemon *d, const struct dg_config *cfg,
-			      struct dg_target *t, int *n)
+static void target_push(struct dg_target *t, int *n, const char *ifname,
+			int ifindex, enum dg_hook hook)
+{
+	memset(&t[*n], 0, sizeof(t[*n]));
+	snprintf(t[*n].ifname, sizeof(t[*n].ifname), "%s", ifname);
+	t[*n].ifindex = ifindex;
+	t[*n].hook = hook;
+	(*n)++;
+}
+
+/* Redirect mode's own attach points, added once the config is known
+ * good: TCP/53 steering (tc ingress) on each gateway port, and in host
+ * mode the capture veth, made or taken over here, with XDP for UDP and tc
+ * ingress for TCP on its far end. */
+static int daemon_add_redirect_points(struct daemon *d, const struct dg_config *cfg,
+				      struct dg_target *t, int *n)
 {
 	bool host = false;
-	int i, err;
+	int i, n_conf = *n, err;
 
-	for (i = 0; i < *n; i++)
-		host |= t[i].hook == DG_HOOK_TC_EGRESS;
 	memset(&d->cap, 0, sizeof(d->cap));
-	if (cfg->mode != DG_MODE_REDIRECT || !host)
+	d->steer = false;
+	if (cfg->mode != DG_MODE_REDIRECT)
 		return 0;
-	err = dg_capture_ensure(&d->cap);
-	if (err)
-		return err;
-	/* Two attach points on the far end: XDP takes UDP to AF_XDP, tc
-	 * ingress steers TCP to the listener. */
-	for (i = 0; i < 2; i++) {
-		memset(&t[*n], 0, sizeof(t[*n]));
-		snprintf(t[*n].ifname, sizeof(t[*n].ifname), "%s", DG_CAPTURE_FAR);
-		t[*n].ifindex = d->cap.far_ifindex;
-		t[*n].hook = i ? DG_HOOK_TC_STEER : DG_HOOK_XDP_CAPTURE;
-		(*n)++;
+	for (i = 0; i < n_conf; i++) {
+		host |= t[i].hook == DG_HOOK_TC_EGRESS;
+		if (t[i].hook == DG_HOOK_XDP_GATEWAY) {
+			target_push(t, n, t[i].ifname, t[i].ifindex, DG_HOOK_TC_STEER);
+			t[*n - 1].lan_port = true;
+			d->steer = true;
+		}
 	}
-	return 0;
+	if (host) {
+		err = dg_capture_ensure(&d->cap);
+		if (err)
+			return err;
+		target_push(t, n, DG_CAPTURE_FAR, d->cap.far_ifindex, DG_HOOK_XDP_CAPTURE);
+		target_push(t, n, DG_CAPTURE_FAR, d->cap.far_ifindex, DG_HOOK_TC_STEER);
+		d->steer = true;
+	}
+	return d->steer ? dg_steer_routing(true) : 0;
 }
+
 
 /* SIGHUP: a new config takes effect without lifting the guard; a bad one
  * is refused and the running one stays. */
 static void daemon_reload(struct daemon *d)
 {
-	struct dg_target t[DG_CFG_MAX_IFACES * 2 + 2];
+	struct dg_target t[DG_CFG_MAX_IFACES * 3 + 2];
 	struct dg_config *cfg;
 	int n, err;
 
@@ -144,7 +163,7 @@ static void daemon_reload(struct daemon *d)
 			  dg_mode_name(d->cfg->mode), dg_mode_name(cfg->mode));
 		goto out;
 	}
-	if (daemon_add_capture(d, cfg, t, &n))
+	if (daemon_add_redirect_points(d, cfg, t, &n))
 		goto out;
 	err = dg_guard_apply(&d->guard, cfg, t, n, false);
 	if (err) {
@@ -286,14 +305,15 @@ static int daemon_bypass_init(struct daemon *d)
 	return 0;
 }
 
-/* Host redirect mode: transparent listeners for steered TCP/53, then the
- * capture end may let TCP through to tc ingress. Until then it drops it. */
+/* Redirect mode: transparent listeners for steered TCP/53; then XDP may
+ * pass TCP on to tc ingress. Until then the capture end drops it and a
+ * gateway port hands it to AF_XDP, where it is dropped as not UDP. */
 static int daemon_steer_init(struct daemon *d)
 {
 	static const int families[] = { AF_INET, AF_INET6 };
 	int i, fd, err, n = 0;
 
-	if (!d->cap.near_ifindex)
+	if (!d->steer)
 		return 0;
 	for (i = 0; i < 2; i++) {
 		fd = dg_stub_listen_steered(d->stub, families[i]);
@@ -405,7 +425,7 @@ int dg_daemon_run(const char *config_path)
 	dg_guard_init(&d->guard, d->cfg->pin_path);
 	if (dg_guard_lock(&d->guard, true))
 		goto out;
-	if (daemon_add_capture(d, d->cfg, d->targets, &d->n_targets) ||
+	if (daemon_add_redirect_points(d, d->cfg, d->targets, &d->n_targets) ||
 	    dg_guard_apply(&d->guard, d->cfg, d->targets, d->n_targets, true) ||
 	    dg_guard_set_capture(&d->guard, d->cap.near_ifindex, false)) {
 		dg_guard_abandon(&d->guard);

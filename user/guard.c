@@ -19,6 +19,7 @@
 
 #include "../include/dotguard/pins.h"
 #include "capture.h"
+#include "steer.h"
 #include "guard.h"
 #include "loader.h"
 #include "log.h"
@@ -383,7 +384,7 @@ static int guard_attach_tc(struct dg_guard *g, const struct dg_target *t,
 			   __u32 slot, struct dg_attach *rec)
 {
 	struct dg_prog_cfg pc = { .slot = slot, .hook = t->hook,
-				  .l3_only = t->l3_only };
+				  .l3_only = t->l3_only, .lan_port = t->lan_port };
 	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = t->ifindex,
 			    .attach_point = tc_point(t->hook));
 	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = DG_TC_HANDLE,
@@ -763,6 +764,9 @@ int dg_guard_detach(struct dg_guard *g)
 		}
 	}
 	closedir(dir);
+	/* Last: with no program left, nothing is marked for it. */
+	if (dg_steer_routing(false))
+		err = -EIO;
 	if (!err && rmdir(g->pin_path)) {
 		log_error("removing %s: %s", g->pin_path, strerror(errno));
 		err = -errno;

@@ -26,6 +26,7 @@ struct dg_target {
 	int ifindex;
 	enum dg_hook hook;
 	bool l3_only;
+	bool lan_port;		/* a GatewayInterface= (for the steer hook) */
 };
 
 struct dg_guard {

@@ -94,8 +94,9 @@ static void text_daemon(FILE *out, const struct dg_snapshot *s)
 	fprintf(out, "\ndaemon: pid %llu, %s (heartbeat %llu s ago), started %llu s ago\n",
 		d->pid, daemon_alive(s) ? "running" : "NOT RUNNING", hb_age,
 		(__u64)s->taken.tv_sec > d->started ? s->taken.tv_sec - d->started : 0);
-	fprintf(out, "queries %llu (%llu udp, %llu tcp); answers %llu; cache %llu hits, %llu misses; hosts %llu\n",
-		d->queries_udp + d->queries_tcp, d->queries_udp, d->queries_tcp,
+	fprintf(out, "queries %llu (%llu udp, %llu tcp, %llu bypass); answers %llu; cache %llu hits, %llu misses; hosts %llu\n",
+		d->queries_udp + d->queries_tcp + d->bypass_queries, d->queries_udp,
+		d->queries_tcp, d->bypass_queries,
 		d->answers, d->cache_hits, d->cache_misses, d->hosts_answers);
 	fprintf(out, "errors: %llu servfail, %llu formerr, %llu refused; %llu truncated; %llu in flight; %llu retries\n",
 		d->servfail, d->formerr, d->refused, d->truncated, d->inflight,

@@ -27,6 +27,7 @@ struct stub_sock {
 	struct dg_stub *stub;
 	int fd;
 	bool tcp;
+	bool steered;		/* bypass TCP/53 from tc: LAN clients too */
 	struct dg_io io;
 	/* UDP: answers waiting for the end-of-iteration sendmmsg. */
 	struct stub_udp_req *outq[UDP_BATCH];
@@ -330,7 +331,7 @@ static void tcp_frames(struct stub_tcp *t)
 	size_t off = 0, flen;
 	struct dg_req *r;
 
-	/* Non-local peers were turned away at accept. */
+	/* Non-local peers were turned away at accept (but steered ones). */
 	while (!t->dead && t->rlen - off >= 2) {
 		flen = (size_t)t->rbuf[off] << 8 | t->rbuf[off + 1];
 		if (t->rlen - off - 2 < flen)
@@ -415,6 +416,7 @@ static void tcp_accept(struct dg_loop *l, uint32_t events, void *arg)
 	struct sockaddr_storage peer;
 	socklen_t plen;
 	struct stub_tcp *t;
+	bool local;
 	int fd, i;
 
 	(void)events;
@@ -424,10 +426,12 @@ static void tcp_accept(struct dg_loop *l, uint32_t events, void *arg)
 			     SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0)
 			return;
-		/* Non-local or one too many: closed at once, never served. */
-		if (!peer_is_local(s, (struct sockaddr *)&peer) ||
-		    s->n_tcp >= DG_STUB_TCP_MAX || !(t = calloc(1, sizeof(*t)))) {
-			if (!peer_is_local(s, (struct sockaddr *)&peer))
+		/* Non-local or one too many: closed at once, never served.
+		 * Steered connections were caught by the guard on this host
+		 * or its LAN ports: serving them is the point. */
+		local = ss->steered || peer_is_local(s, (struct sockaddr *)&peer);
+		if (!local || s->n_tcp >= DG_STUB_TCP_MAX || !(t = calloc(1, sizeof(*t)))) {
+			if (!local)
 				dg_stat_add(&s->res->stats->s->refused, 1);
 			close(fd);
 			continue;
@@ -499,6 +503,7 @@ static int stub_listen(struct dg_stub *s, const struct dg_server *srv, bool tcp,
 		goto fail;
 	ss->stub = s;
 	ss->tcp = tcp;
+	ss->steered = transparent;
 	dg_defer_init(&ss->flush, udp_flush);
 	err = dg_io_add(s->loop, &ss->io, ss->fd, EPOLLIN,
 			tcp ? tcp_accept : udp_read, ss);

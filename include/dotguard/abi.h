@@ -90,7 +90,8 @@ struct dg_prog_cfg {
 	__u32 slot;		/* attach point index, < DG_MAX_SLOTS */
 	__u32 hook;		/* enum dg_hook */
 	__u32 l3_only;		/* 1: device has no L2 header (tun, wireguard) */
-	__u32 _pad;
+	__u32 lan_port;		/* steer hook: 1 on a gateway's LAN port, where
+				 * all traffic passes tc; 0 on the capture end */
 };
 
 /* Key of dg_frags: identifies one fragmented datagram (RFC 791 / 8200).

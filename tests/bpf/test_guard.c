@@ -866,14 +866,16 @@ static bool run_case(struct env *e, const struct hook *h,
 		counted = reason == DG_R_DNS_UDP4 || reason == DG_R_DNS_UDP6 ?
 				  DG_A_FAIL_CLOSED : DG_A_DROP;
 		want_ret = XDP_DROP;
-		/* With steering, TCP/53 goes on to tc ingress. */
-		if ((pol->flags & DG_POLICY_TCP_STEER) &&
-		    (reason == DG_R_DNS_TCP4 || reason == DG_R_DNS_TCP6)) {
-			counted = DG_A_PASS;
-			want_ret = XDP_PASS;
-		}
 	} else {
 		expect(h, pol, c->act[pol->mode], &counted, &want_ret);
+	}
+	/* With steering, XDP redirects TCP/53 by passing it on to tc
+	 * ingress (no AF_XDP socket takes TCP). */
+	if (h->xdp && (pol->flags & DG_POLICY_TCP_STEER) &&
+	    (reason == DG_R_DNS_TCP4 || reason == DG_R_DNS_TCP6) &&
+	    (h->capture || c->act[pol->mode] == DG_A_REDIRECT)) {
+		counted = DG_A_REDIRECT;
+		want_ret = XDP_PASS;
 	}
 	ok &= ASSERT_EQ(ret, want_ret, "retval");
 	ok &= ASSERT_OK(totals_read(e, h->counters, &after), "read counters");

@@ -140,7 +140,9 @@ defer()
 _teardown()
 {
 	local i
-	trap - EXIT INT TERM HUP
+	# A second Ctrl-C must not stop the cleanup halfway.
+	trap - EXIT
+	trap '' INT TERM HUP
 	for ((i = ${#_defer[@]} - 1; i >= 0; i--)); do
 		eval "${_defer[i]}" >/dev/null 2>&1 || true
 	done

@@ -163,7 +163,7 @@ static void test_text_daemon(void **state)
 	out = render(DG_STATUS_TEXT);
 	assert_non_null(strstr(out,
 		"daemon: pid 4242, running (heartbeat 1 s ago), started 120 s ago\n"
-		"queries 100 (90 udp, 10 tcp); answers 100; cache 40 hits, 60 misses; hosts 0\n"
+		"queries 107 (90 udp, 10 tcp, 7 bypass); answers 100; cache 40 hits, 60 misses; hosts 0\n"
 		"errors: 2 servfail, 0 formerr, 0 refused; 1 truncated; 0 in flight; 0 retries\n"
 		"bypass (redirected by the guard): 7 queries, 6 answered; 2 frames dropped as not a query, 1 answers lost (no TX room)\n"
 		"upstream rtt: <512 us 57, <2048 us 1\n"

@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 # Test gateway redirect mode: a LAN client behind the gateway asks a rogue
-# plaintext server (dig, kdig; IPv4, IPv6; an 802.1Q-tagged frame) and gets
+# plaintext server (dig, kdig; UDP and TCP; IPv4, IPv6; an 802.1Q-tagged
+# frame) and gets
 # the real upstream's answer over DoT, from the address it asked, in a
 # frame on its own VLAN; none of its DNS crosses the gateway's uplink and
 # the rogue never sees it. The client's other traffic is forwarded, and
@@ -35,12 +36,12 @@ pre()
 	cap_start lan "$NS_CLIENT" veth-c
 }
 
-# ask TOOL SERVER NAME TYPE: the client's short answer, one line.
+# ask TOOL SERVER NAME TYPE [OPT...]: the client's short answer, one line.
 ask()
 {
 	case $1 in
 	dig) timeout 10 ip netns exec "$NS_CLIENT" dig +short +tries=1 +time=3 \
-		"@$2" "$3" "$4" 2>&1 | tr '\n' ' ' ;;
+		"@$2" "$3" "$4" "${@:5}" 2>&1 | tr '\n' ' ' ;;
 	kdig) timeout 10 ip netns exec "$NS_CLIENT" kdig +short +retry=0 +timeout=3 \
 		"@$2" "$3" "$4" 2>&1 | tr '\n' ' ' ;;
 	esac
@@ -56,6 +57,13 @@ test()
 	check_grep "the answer comes from the address asked" \
 		"SERVER: $ROGUE4#53" \
 		<(timeout 10 ip netns exec "$NS_CLIENT" dig +tries=1 +time=3 "@$ROGUE4" a.test)
+
+	log "TCP/53 from the client is answered too (steered to the daemon)"
+	check_eq "dig +tcp A @$ROGUE4" "$DOT_A " "$(ask dig "$ROGUE4" a.test A +tcp)"
+	check_eq "dig +tcp AAAA @$ROGUE6" "$DOT_AAAA " "$(ask dig "$ROGUE6" aaaa.test AAAA +tcp)"
+	check_eq "daemon: TCP queries" 2 "$(dstat queries_tcp)"
+	check_ge "steered TCP segments at the LAN port" 2 \
+		"$(_json_sum "$T/status.json" dns-tcp4 redirect tc-steer)"
 
 	log "an 802.1Q-tagged query (VLAN 100) is answered on VLAN 100"
 	pkt "$NS_CLIENT" frame veth-c "$(mac_of "$NS_GW" veth-lan)" \

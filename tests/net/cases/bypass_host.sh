@@ -57,6 +57,7 @@ test()
 
 	log "glibc (getent) with a resolv.conf naming the rogue"
 	# ip netns exec bind-mounts /etc/netns/NS/resolv.conf over /etc's.
+	[ -d /etc/netns ] || defer rmdir --ignore-fail-on-non-empty /etc/netns
 	mkdir -p "/etc/netns/$NS_HOST"
 	defer rm -rf "/etc/netns/$NS_HOST"
 	printf 'nameserver %s\noptions attempts:1 timeout:3\n' "$ROGUE4" \
