@@ -101,8 +101,12 @@ out:
 static size_t bypass_limit(const struct bypass_port *p, const struct dg_frame *f)
 {
 	unsigned int hdrs = f->family == 4 ? IP4_UDP_HDRS : IP6_UDP_HDRS;
+	size_t limit = p->mtu > hdrs + DG_DNS_UDP_PLAIN ? p->mtu - hdrs : DG_DNS_UDP_PLAIN;
 
-	return p->mtu > hdrs + DG_DNS_UDP_PLAIN ? p->mtu - hdrs : DG_DNS_UDP_PLAIN;
+	/* And one UMEM frame must hold the whole answer frame. */
+	if (limit > DG_XSK_FRAME_SIZE - DG_FRAME_REPLY_HDR_MAX)
+		limit = DG_XSK_FRAME_SIZE - DG_FRAME_REPLY_HDR_MAX;
+	return limit;
 }
 
 static void bypass_frame(void *arg, const uint8_t *frame, size_t len)
@@ -157,10 +161,23 @@ static void bypass_read(struct dg_loop *l, uint32_t events, void *arg)
 
 	(void)l;
 	(void)events;
-	/* A few batches, then other sockets get their turn. */
-	for (round = 0; round < 4; round++)
+	/* A burst at once (the RX ring holds 1024), then other sockets
+	 * get their turn. */
+	for (round = 0; round < 16; round++)
 		if (dg_xsk_rx(p->xsk, bypass_frame, p, RX_BATCH) < RX_BATCH)
 			break;
+}
+
+void dg_bypass_poll_stats(struct dg_bypass *b)
+{
+	uint64_t drops = 0;
+	unsigned int i;
+
+	if (!b)
+		return;
+	for (i = 0; i < b->n_ports; i++)
+		drops += dg_xsk_rx_drops(b->ports[i]->xsk);
+	dg_stat_set(&bp_stats(b)->bypass_rx_drops, drops);
 }
 
 struct dg_bypass *dg_bypass_new(struct dg_loop *l, struct dg_resolver *res,

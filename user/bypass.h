@@ -28,6 +28,9 @@ int dg_bypass_add(struct dg_bypass *b, const char *ifname, uint32_t slot,
 		  unsigned int n_queues, const uint8_t *reply_mac,
 		  unsigned int mtu);
 
+/* Refresh the bypass_rx_drops counter from the kernel's socket stats. */
+void dg_bypass_poll_stats(struct dg_bypass *b);
+
 /* Close the sockets (redirects then fail closed). After the pool is freed:
  * answers still owed are dropped with it. */
 void dg_bypass_free(struct dg_bypass *b);

@@ -204,6 +204,7 @@ static void daemon_heartbeat(struct dg_loop *l, struct dg_timer *t)
 
 	/* status tells a live daemon from a hung or dead one by this. */
 	dg_stat_set(&d->stats.s->heartbeat, (__u64)time(NULL));
+	dg_bypass_poll_stats(d->bypass);
 	dg_timer_set(l, t, l->now + 1000000000ull);
 }
 

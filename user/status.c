@@ -101,9 +101,9 @@ static void text_daemon(FILE *out, const struct dg_snapshot *s)
 	fprintf(out, "errors: %llu servfail, %llu formerr, %llu refused; %llu truncated; %llu in flight; %llu retries\n",
 		d->servfail, d->formerr, d->refused, d->truncated, d->inflight,
 		d->retries);
-	fprintf(out, "bypass (redirected by the guard): %llu queries, %llu answered; %llu frames dropped as not a query, %llu answers lost (no TX room)\n",
+	fprintf(out, "bypass (redirected by the guard): %llu queries, %llu answered; %llu frames dropped as not a query, %llu answers lost (no TX room), %llu frames lost before the daemon (RX ring full)\n",
 		d->bypass_queries, d->bypass_answers, d->bypass_bad_frames,
-		d->bypass_tx_drops);
+		d->bypass_tx_drops, d->bypass_rx_drops);
 	fputs("upstream rtt:", out);
 	any = false;
 	for (i = 0; i < DG_RTT_BUCKETS; i++) {
@@ -227,6 +227,7 @@ static void json_daemon(struct dg_json *j, const struct dg_snapshot *s)
 	json_kv_u64(j, "bypass_answers", d->bypass_answers);
 	json_kv_u64(j, "bypass_bad_frames", d->bypass_bad_frames);
 	json_kv_u64(j, "bypass_tx_drops", d->bypass_tx_drops);
+	json_kv_u64(j, "bypass_rx_drops", d->bypass_rx_drops);
 	json_key(j, "rtt_us_hist");
 	json_arr_open(j);
 	for (i = 0; i < DG_RTT_BUCKETS; i++) {
@@ -400,9 +401,10 @@ static void prom_daemon(FILE *out, const struct dg_snapshot *s)
 		     "dotguard_bypass_total{outcome=\"query\"} %llu\n"
 		     "dotguard_bypass_total{outcome=\"answered\"} %llu\n"
 		     "dotguard_bypass_total{outcome=\"bad_frame\"} %llu\n"
-		     "dotguard_bypass_total{outcome=\"answer_lost\"} %llu\n",
+		     "dotguard_bypass_total{outcome=\"answer_lost\"} %llu\n"
+		     "dotguard_bypass_total{outcome=\"rx_lost\"} %llu\n",
 		d->bypass_queries, d->bypass_answers, d->bypass_bad_frames,
-		d->bypass_tx_drops);
+		d->bypass_tx_drops, d->bypass_rx_drops);
 	fprintf(out, "# HELP dotguard_answers_total Answers sent to clients.\n"
 		     "# TYPE dotguard_answers_total counter\ndotguard_answers_total %llu\n",
 		d->answers);

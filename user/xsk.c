@@ -31,6 +31,16 @@ int dg_xsk_fd(const struct dg_xsk *x)
 	return xsk_socket__fd(x->sock);
 }
 
+uint64_t dg_xsk_rx_drops(const struct dg_xsk *x)
+{
+	struct xdp_statistics st;
+	socklen_t len = sizeof(st);
+
+	if (getsockopt(dg_xsk_fd(x), SOL_XDP, XDP_STATISTICS, &st, &len))
+		return 0;
+	return st.rx_dropped + st.rx_ring_full + st.rx_invalid_descs;
+}
+
 static int xsk_fill_all(struct dg_xsk *x)
 {
 	unsigned int i;
@@ -166,6 +176,10 @@ uint8_t *dg_xsk_tx_buf(struct dg_xsk *x, uint64_t *addr)
 {
 	if (!x->n_tx_free)
 		xsk_reap(x);
+	/* All in flight: send what is queued now (copy mode transmits in
+	 * the syscall) and take the completed buffers back. */
+	if (!x->n_tx_free)
+		dg_xsk_kick(x);
 	if (!x->n_tx_free)
 		return NULL;
 	*addr = x->tx_free[--x->n_tx_free];

@@ -12,8 +12,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define DG_XSK_FRAME_SIZE 4096u
-#define DG_XSK_FRAMES 512u		/* 2 MiB of UMEM per socket */
+/* A DNS query frame is far below 2 KiB, and answers are sized to fit. A
+ * burst of 1000 queries must find room in the RX ring, and their answers
+ * TX buffers: 2048 frames, 4 MiB of UMEM per socket. */
+#define DG_XSK_FRAME_SIZE 2048u
+#define DG_XSK_FRAMES 2048u
 
 struct dg_xsk;
 
@@ -24,6 +27,10 @@ int dg_xsk_open(struct dg_xsk **out, const char *ifname, unsigned int queue,
 void dg_xsk_close(struct dg_xsk *x);
 
 int dg_xsk_fd(const struct dg_xsk *x);
+
+/* Frames the kernel dropped on the way to this socket since it opened
+ * (XDP_STATISTICS: RX ring full, dropped, invalid descriptors). */
+uint64_t dg_xsk_rx_drops(const struct dg_xsk *x);
 
 typedef void (*dg_xsk_rx_fn)(void *arg, const uint8_t *frame, size_t len);
 

@@ -188,6 +188,8 @@ struct dg_daemon_stats {
 	__u64 bypass_answers;	/* reply frames queued on the socket */
 	__u64 bypass_bad_frames; /* not a UDP/53 query we can answer: dropped */
 	__u64 bypass_tx_drops;	/* reply lost: no TX buffer or too big */
+	__u64 bypass_rx_drops;	/* frames the kernel dropped before we saw
+				 * them (AF_XDP RX ring full, bad frame) */
 };
 
 _Static_assert(sizeof(struct dg_counter) == 16, "dg_counter layout");

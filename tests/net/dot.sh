@@ -353,3 +353,40 @@ rogue_queries()
 {
 	grep -cE 'info: [0-9a-f.:]+ [^ ]+ [A-Z0-9]+ IN$' "$ROGUE_LOG"
 }
+
+# bypass_world TOPO [LINE...]: the world of the bypass cases, TOPO host or
+# gateway (lib.sh's topo_*): a DoT upstream on $OUT4 (no plaintext
+# listener; extra unbound server: LINEs), the rogue, and $CONF for strict
+# DoT in Mode=redirect, on veth-h (host) or the gateway's LAN port
+# veth-lan. dotguard is not started.
+bypass_world()
+{
+	local topo=$1
+	shift
+	require_base
+	require_tools dig kdig unbound openssl
+	world_init
+	bpffs_mount
+	"topo_$topo"
+	ca_make "$T/ca"
+	cert_make "$T/ca" dns.test >/dev/null
+	DNS_PORT="" unbound_dot_start "$NS_OUT" "$OUT4" "$T/ca/dns.test" "$@"
+	rogue_start "$NS_OUT" veth-o "$T/ca/dns.test"
+	conf_dot_strict "$OUT4#dns.test"
+	sed -i 's/^Mode=drop$/Mode=redirect/' "$CONF"
+	[ "$topo" = gateway ] &&
+		sed -i 's/^Interface=veth-h$/GatewayInterface=veth-lan/' "$CONF"
+	return 0
+}
+
+# check_no_leak: stop the "out" capture; no port-53 packet crossed the
+# wire and the rogue saw no query.
+check_no_leak()
+{
+	local n
+	cap_stop out
+	n=$(cap_count out port 53)
+	check_eq "port-53 packets on the wire" 0 "$n"
+	[ "$n" = 0 ] || cap_show out port 53
+	check_eq "queries the rogue saw" 0 "$(rogue_queries)"
+}

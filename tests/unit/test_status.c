@@ -130,6 +130,7 @@ static void fill_daemon(__u64 heartbeat)
 	d->bypass_answers = 6;
 	d->bypass_bad_frames = 2;
 	d->bypass_tx_drops = 1;
+	d->bypass_rx_drops = 3;
 	d->rtt_hist[3] = 57;	/* [256, 512) us */
 	d->rtt_hist[5] = 1;
 	d->n_up = 2;
@@ -165,7 +166,7 @@ static void test_text_daemon(void **state)
 		"daemon: pid 4242, running (heartbeat 1 s ago), started 120 s ago\n"
 		"queries 107 (90 udp, 10 tcp, 7 bypass); answers 100; cache 40 hits, 60 misses; hosts 0\n"
 		"errors: 2 servfail, 0 formerr, 0 refused; 1 truncated; 0 in flight; 0 retries\n"
-		"bypass (redirected by the guard): 7 queries, 6 answered; 2 frames dropped as not a query, 1 answers lost (no TX room)\n"
+		"bypass (redirected by the guard): 7 queries, 6 answered; 2 frames dropped as not a query, 1 answers lost (no TX room), 3 frames lost before the daemon (RX ring full)\n"
 		"upstream rtt: <512 us 57, <2048 us 1\n"
 		"\n"
 		"UPSTREAM                                 STATE   QUERIES   ANSWERS   RTT_MS   FULL  RESUMED  OPEN  FAILURES\n"
@@ -185,7 +186,7 @@ static void test_text_daemon(void **state)
 	out = render(DG_STATUS_JSON);
 	assert_non_null(strstr(out, "\"daemon\":{\"running\":false,\"pid\":4242,"));
 	assert_non_null(strstr(out, "\"failures\":{\"timeout\":1,\"verify\":2,"));
-	assert_non_null(strstr(out, "\"bypass_queries\":7,\"bypass_answers\":6,\"bypass_bad_frames\":2,\"bypass_tx_drops\":1"));
+	assert_non_null(strstr(out, "\"bypass_queries\":7,\"bypass_answers\":6,\"bypass_bad_frames\":2,\"bypass_tx_drops\":1,\"bypass_rx_drops\":3"));
 }
 
 /* Test that every reason and action has its status name, and out-of-range

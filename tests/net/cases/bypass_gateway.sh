@@ -19,18 +19,7 @@
 
 pre()
 {
-	require_base
-	require_tools dig kdig unbound openssl
-	world_init
-	bpffs_mount
-	topo_gateway
-	ca_make "$T/ca"
-	cert_make "$T/ca" dns.test >/dev/null
-	DNS_PORT="" unbound_dot_start "$NS_OUT" "$OUT4" "$T/ca/dns.test"
-	rogue_start "$NS_OUT" veth-o "$T/ca/dns.test"
-	conf_dot_strict "$OUT4#dns.test"
-	sed -i -e 's/^Mode=drop$/Mode=redirect/' \
-		-e 's/^Interface=veth-h$/GatewayInterface=veth-lan/' "$CONF"
+	bypass_world gateway
 	dg_run_ready "$NS_GW"
 	cap_start out "$NS_OUT" veth-o
 	cap_start lan "$NS_CLIENT" veth-c
