@@ -53,8 +53,9 @@ DEB_PKGS := clang llvm bpftool libbpf-dev libxdp-dev libwolfssl-dev libmnl-dev \
 	libelf-dev zlib1g-dev pkg-config libcmocka-dev libclang-rt-14-dev \
 	iproute2 iputils-ping tcpdump bind9-dnsutils knot-dnsutils unbound dnsperf openssl \
 	python3
-# Only `make bench-dot` needs these: the peers it measures and its plot.
-BENCH_PKGS := stubby gnuplot-nox
+# Only the bench-dot and bench-bypass targets need these: the peers they
+# measure (Stubby; nftables for bench-bypass's DNAT guard) and their plots.
+BENCH_PKGS := stubby gnuplot-nox nftables
 
 .DELETE_ON_ERROR:
 # Generated, but not throwaway: keep them between builds.
@@ -74,6 +75,7 @@ help:
 	@echo '  demo           a throwaway netns world showing the guard at work'
 	@echo '  bench          per-packet cost of the guard programs vs no-op'
 	@echo '  bench-dot      DoT forwarders side by side: dotguard, Stubby, unbound'
+	@echo '  bench-bypass   rogue-server queries through the guard vs the stub vs DNAT+Stubby'
 	@echo '  vmlinux        regenerate vmlinux.h from this kernel'
 	@echo '  install        install to $$(DESTDIR)$$(PREFIX)'
 	@echo '  clean          remove build output'
@@ -178,6 +180,13 @@ bench: dotguard $(BENCH_BINS)
 .PHONY: bench-dot
 bench-dot: deps bench-deps dotguard
 	$(Q)DOTGUARD=$(CURDIR)/$(OUT)/dotguard OUTDIR=$(OUT)/bench-dot tools/bench/dot_bench.sh
+
+# Queries sent past the stub to a rogue server, answered through the guard
+# (tc redirect, AF_XDP, DoT), against the stub path and a DNAT + Stubby
+# guard, one unbound upstream; table and latency.png in $(OUT)/bench-bypass.
+.PHONY: bench-bypass
+bench-bypass: deps bench-deps dotguard
+	$(Q)DOTGUARD=$(CURDIR)/$(OUT)/dotguard OUTDIR=$(OUT)/bench-bypass tools/bench/bypass_bench.sh
 
 demo: deps dotguard
 	$(Q)tools/demo.sh
