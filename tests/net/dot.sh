@@ -354,6 +354,32 @@ rogue_queries()
 	grep -cE 'info: [0-9a-f.:]+ [^ ]+ [A-Z0-9]+ IN$' "$ROGUE_LOG"
 }
 
+# dot_world TOPO [TOOL...]: the start of every DoT case: root, the tools
+# (unbound and openssl always), a world with its bpffs, lib.sh's topo_TOPO
+# (host or gateway), and a throwaway CA in $T/ca with a dns.test leaf.
+dot_world()
+{
+	local topo=$1
+	shift
+	require_base
+	require_tools "$@" unbound openssl
+	world_init
+	bpffs_mount
+	"topo_$topo"
+	ca_make "$T/ca"
+	cert_make "$T/ca" dns.test >/dev/null
+}
+
+# check_wire_clean: stop the "out" capture; not one port-53 packet on it.
+check_wire_clean()
+{
+	local n
+	cap_stop out
+	n=$(cap_count out port 53)
+	check_eq "port-53 packets on the wire" 0 "$n"
+	[ "$n" = 0 ] || cap_show out port 53
+}
+
 # bypass_world TOPO [LINE...]: the world of the bypass cases, TOPO host or
 # gateway (lib.sh's topo_*): a DoT upstream on $OUT4 (no plaintext
 # listener; extra unbound server: LINEs), the rogue, and $CONF for strict
@@ -363,13 +389,7 @@ bypass_world()
 {
 	local topo=$1
 	shift
-	require_base
-	require_tools dig kdig unbound openssl
-	world_init
-	bpffs_mount
-	"topo_$topo"
-	ca_make "$T/ca"
-	cert_make "$T/ca" dns.test >/dev/null
+	dot_world "$topo" dig kdig
 	DNS_PORT="" unbound_dot_start "$NS_OUT" "$OUT4" "$T/ca/dns.test" "$@"
 	rogue_start "$NS_OUT" veth-o "$T/ca/dns.test"
 	conf_dot_strict "$OUT4#dns.test"
@@ -383,10 +403,6 @@ bypass_world()
 # wire and the rogue saw no query.
 check_no_leak()
 {
-	local n
-	cap_stop out
-	n=$(cap_count out port 53)
-	check_eq "port-53 packets on the wire" 0 "$n"
-	[ "$n" = 0 ] || cap_show out port 53
+	check_wire_clean
 	check_eq "queries the rogue saw" 0 "$(rogue_queries)"
 }

@@ -14,13 +14,7 @@
 
 pre()
 {
-	require_base
-	require_tools dig kdig unbound openssl
-	world_init
-	bpffs_mount
-	topo_host
-	ca_make "$T/ca"
-	cert_make "$T/ca" dns.test >/dev/null
+	dot_world host dig kdig
 	unbound_dot_start "$NS_OUT" "$OUT4" "$T/ca/dns.test"
 	conf_dot_strict "$OUT4#dns.test"
 	cap_start out "$NS_OUT" veth-o
@@ -116,11 +110,7 @@ test()
 
 post()
 {
-	local n
-	cap_stop out
-	n=$(cap_count out port 53)
-	check_eq "port-53 packets on the wire" 0 "$n"
-	[ "$n" = 0 ] || cap_show out port 53
+	check_wire_clean
 	check_ge "packets to $OUT4:853" 1 "$(cap_count out tcp dst port 853 and dst host "$OUT4")"
 	check_eq "upstream state" up "$(dstat state 0)"
 	check_ge "handshakes_full" 1 "$(dstat handshakes_full 0)"

@@ -16,13 +16,7 @@
 
 pre()
 {
-	require_base
-	require_tools dig unbound openssl
-	world_init
-	bpffs_mount
-	topo_host
-	ca_make "$T/ca"
-	cert_make "$T/ca" dns.test >/dev/null
+	dot_world host dig
 	unbound_dot_start "$NS_OUT" "$OUT4" "$T/ca/dns.test"
 }
 

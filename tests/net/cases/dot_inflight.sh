@@ -16,13 +16,7 @@ N=1000
 pre()
 {
 	local i
-	require_base
-	require_tools dig dnsperf unbound openssl
-	world_init
-	bpffs_mount
-	topo_host
-	ca_make "$T/ca"
-	cert_make "$T/ca" dns.test >/dev/null
+	dot_world host dig dnsperf
 	unbound_dot_start "$NS_OUT" "$OUT4" "$T/ca/dns.test" \
 		'local-zone: "bench." redirect' \
 		'local-data: "bench. 60 IN A 203.0.113.99"'
@@ -73,11 +67,7 @@ test()
 
 post()
 {
-	local n
-	cap_stop out
-	n=$(cap_count out port 53)
-	check_eq "port-53 packets on the wire" 0 "$n"
-	[ "$n" = 0 ] || cap_show out port 53
+	check_wire_clean
 	check_eq "TCP connections opened to :853 (SYNs)" 2 \
 		"$(cap_count out 'tcp dst port 853 and tcp[tcpflags] & tcp-syn != 0')"
 	check_eq "dotguard still running" 0 "$(kill -0 "$DG_PID"; echo $?)"

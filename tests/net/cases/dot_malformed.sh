@@ -33,13 +33,7 @@ bad_dot_start()
 
 pre()
 {
-	require_base
-	require_tools dig unbound openssl
-	world_init
-	bpffs_mount
-	topo_host
-	ca_make "$T/ca"
-	cert_make "$T/ca" dns.test >/dev/null
+	dot_world host dig
 	unbound_dot_start "$NS_OUT" "$UP_GOOD" "$T/ca/dns.test"
 	bad_dot_start "$UP_RDLEN" rdlen
 	bad_dot_start "$UP_QUEST" question
@@ -86,11 +80,7 @@ test()
 
 post()
 {
-	local n
-	cap_stop out
-	n=$(cap_count out port 53)
-	check_eq "port-53 packets on the wire" 0 "$n"
-	[ "$n" = 0 ] || cap_show out port 53
+	check_wire_clean
 	check_eq "dotguard still running" 0 "$(kill -0 "$DG_PID"; echo $?)"
 }
 

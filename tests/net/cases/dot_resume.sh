@@ -18,13 +18,7 @@ UP_KA=198.51.100.54	# the keepalive upstream ($OUT4 is the other)
 
 pre()
 {
-	require_base
-	require_tools dig unbound openssl
-	world_init
-	bpffs_mount
-	topo_host
-	ca_make "$T/ca"
-	cert_make "$T/ca" dns.test >/dev/null
+	dot_world host dig
 	unbound_dot_start "$NS_OUT" "$OUT4" "$T/ca/dns.test" \
 		"tcp-idle-timeout: 1000"
 	addr_add "$NS_OUT" veth-o "$UP_KA/24"
@@ -88,11 +82,7 @@ check_resets()
 
 post()
 {
-	local n
-	cap_stop out
-	n=$(cap_count out port 53)
-	check_eq "port-53 packets on the wire" 0 "$n"
-	[ "$n" = 0 ] || cap_show out port 53
+	check_wire_clean
 	check_ge "TCP connections opened to :853 (SYNs)" 3 \
 		"$(cap_count out 'tcp dst port 853 and tcp[tcpflags] & tcp-syn != 0')"
 	check_eq "dotguard still running" 0 "$(kill -0 "$DG_PID"; echo $?)"
