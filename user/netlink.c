@@ -300,36 +300,33 @@ int dg_nl_veth_create(const char *name, const char *peer)
 	return nl_change(nlh);
 }
 
-int dg_nl_link_set_up(int ifindex)
+/* One link change with no attributes: RTM_NEWLINK flags, RTM_DELLINK. */
+static int link_change(int type, int ifindex, unsigned int flags,
+		       unsigned int change)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh;
 	struct ifinfomsg *ifm;
 
 	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = RTM_NEWLINK;
+	nlh->nlmsg_type = type;
 	nlh->nlmsg_flags = NLM_F_REQUEST;
 	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
 	ifm->ifi_family = AF_UNSPEC;
 	ifm->ifi_index = ifindex;
-	ifm->ifi_flags = IFF_UP;
-	ifm->ifi_change = IFF_UP;
+	ifm->ifi_flags = flags;
+	ifm->ifi_change = change;
 	return nl_change(nlh);
+}
+
+int dg_nl_link_set_up(int ifindex)
+{
+	return link_change(RTM_NEWLINK, ifindex, IFF_UP, IFF_UP);
 }
 
 int dg_nl_link_del(int ifindex)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh;
-	struct ifinfomsg *ifm;
-
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = RTM_DELLINK;
-	nlh->nlmsg_flags = NLM_F_REQUEST;
-	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
-	ifm->ifi_family = AF_UNSPEC;
-	ifm->ifi_index = ifindex;
-	return nl_change(nlh);
+	return link_change(RTM_DELLINK, ifindex, 0, 0);
 }
 
 int dg_nl_addr4_add(int ifindex, const struct in_addr *addr, unsigned char prefix)

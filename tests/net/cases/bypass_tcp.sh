@@ -61,6 +61,14 @@ test()
 post()
 {
 	check_no_leak
+	log "detach lifts the guard and removes the capture pair and the steering rule"
+	check_rc "dotguard detach" 0 dg "$NS_HOST" detach -c "$CONF"
+	check_eq "links named dg-cap* left" 0 \
+		"$(ip -n "$NS_HOST" -o link show | grep -c ' dg-cap')"
+	check_eq "fwmark rules left (IPv4, IPv6)" "0 0" \
+		"$(ip -n "$NS_HOST" rule show | grep -c 'fwmark 0xd053') $(ip -n "$NS_HOST" -6 rule show | grep -c 'fwmark 0xd053')"
+	check_eq "steering table routes left" 0 \
+		"$(ip -n "$NS_HOST" route show table 53053 2>/dev/null | wc -l)"
 }
 
 dg_main
