@@ -20,6 +20,7 @@
 #include "guard.h"
 #include "hosts.h"
 #include "log.h"
+#include "notify.h"
 #include "netlink.h"
 #include "loop.h"
 #include "pool.h"
@@ -75,7 +76,7 @@ static int daemon_prepare(struct daemon *d, struct dg_config *cfg,
 
 static void log_ready(const struct daemon *d, const char *what)
 {
-	char list[256] = "";
+	char list[256] = "", status[320];
 	size_t len = 0;
 	int i, w;
 
@@ -89,6 +90,10 @@ static void log_ready(const struct daemon *d, const char *what)
 	}
 	log_info("%s: guarding %s; mode %s; pins at %s", what, list,
 		 dg_mode_name(d->cfg->mode), d->cfg->pin_path);
+	/* systemd (Type=notify): ready, or done reloading. */
+	snprintf(status, sizeof(status), "guarding %s; mode %s", list,
+		 dg_mode_name(d->cfg->mode));
+	dg_notify_ready(status);
 }
 
 static void target_push(struct dg_target *t, int *n, const char *ifname,
@@ -176,7 +181,10 @@ static void daemon_reload(struct daemon *d)
 	d->n_targets = n;
 	cfg = NULL;
 	log_ready(d, "reloaded");
+	return;
 out:
+	/* Still serving with the running config: systemd must hear so. */
+	dg_notify_ready("reload refused; running config kept");
 	free(cfg);
 }
 
@@ -189,9 +197,11 @@ static void daemon_signal(struct dg_loop *l, uint32_t events, void *arg)
 	while (read(d->sfd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
 			log_info("SIGHUP: reloading %s", cfg_name(d->cfg));
+			dg_notify_reloading();
 			daemon_reload(d);
 			continue;
 		}
+		dg_notify_stopping();
 		log_info("stopping on %s; the guard stays in place (fail closed): 'dotguard detach' lifts it",
 			 strsignal(si.ssi_signo));
 		dg_loop_stop(l);
