@@ -48,6 +48,9 @@ struct daemon {
 	struct dg_capture cap;	/* host redirect mode; ifindex 0 when none */
 	bool steer;		/* TCP/53 steering points attached */
 	struct dg_bypass *bypass;
+	int nl_fd;		/* link events, -1 when not monitoring */
+	struct dg_io nl_io;
+	struct dg_defer reguard;	/* once per loop turn, however many events */
 	int sfd;
 	struct dg_io sig_io;
 	struct dg_timer heartbeat;
@@ -206,6 +209,67 @@ static void daemon_signal(struct dg_loop *l, uint32_t events, void *arg)
 			 strsignal(si.ssi_signo));
 		dg_loop_stop(l);
 	}
+}
+
+/* Is this link one of the interfaces we guard (by name, or by index for
+ * one that is going away)? */
+static bool daemon_link_matters(const struct dg_link *link, bool deleted, void *arg)
+{
+	struct daemon *d = arg;
+	int i;
+
+	(void)deleted;
+	for (i = 0; i < d->n_targets; i++) {
+		const struct dg_target *t = &d->targets[i];
+
+		if (t->hook != DG_HOOK_TC_EGRESS && t->hook != DG_HOOK_XDP_GATEWAY)
+			continue;
+		if (!strcmp(t->ifname, link->ifname) || t->ifindex == link->ifindex)
+			return true;
+	}
+	return false;
+}
+
+/* An interface we guard came (back), went or changed: attach wherever our
+ * program is missing. Nothing is detached: a vanished interface took its
+ * program along, and a renamed one keeps it. */
+static void daemon_reguard(struct dg_loop *l, struct dg_defer *df)
+{
+	struct daemon *d = (struct daemon *)((char *)df - offsetof(struct daemon, reguard));
+	struct dg_target t[DG_CFG_MAX_IFACES * 3 + 2];
+	int n;
+
+	if (l->stop)
+		return;
+	n = dg_guard_targets_refresh(d->targets, d->n_targets, t, DG_CFG_MAX_IFACES * 2);
+	if (n < 0 || daemon_add_redirect_points(d, d->cfg, t, &n) ||
+	    dg_guard_reguard(&d->guard, d->cfg, t, n))
+		log_error("link change: re-applying the guard failed; retried on the next link event");
+}
+
+static void daemon_link_event(struct dg_loop *l, uint32_t events, void *arg)
+{
+	struct daemon *d = arg;
+	int n;
+
+	(void)events;
+	n = dg_nl_monitor_drain(d->nl_fd, daemon_link_matters, d);
+	if (n > 0) {
+		dg_stat_add(&d->stats.s->link_events, (__u64)n);
+		dg_defer(l, &d->reguard);
+	}
+}
+
+/* Watch the links: an interface deleted and re-created, or one that
+ * appears after start, is guarded again at once. */
+static int daemon_link_monitor(struct daemon *d)
+{
+	d->nl_fd = dg_nl_monitor_open();
+	if (d->nl_fd < 0) {
+		log_error("link monitor: %s", strerror(-d->nl_fd));
+		return d->nl_fd;
+	}
+	return dg_io_add(&d->loop, &d->nl_io, d->nl_fd, EPOLLIN, daemon_link_event, d);
 }
 
 static void daemon_heartbeat(struct dg_loop *l, struct dg_timer *t)
@@ -424,6 +488,8 @@ int dg_daemon_run(const char *config_path)
 	}
 	d->config_path = config_path;
 	d->sfd = -1;
+	d->nl_fd = -1;
+	dg_defer_init(&d->reguard, daemon_reguard);
 	/* Teardown cancels it whatever point start-up reached. */
 	dg_timer_init(&d->heartbeat, daemon_heartbeat);
 	dg_guard_init(&d->guard, "");
@@ -444,7 +510,7 @@ int dg_daemon_run(const char *config_path)
 	}
 	/* The guard is in place before anything resolves: nothing leaks
 	 * while the rest starts, and a failure below stays fail closed. */
-	if (daemon_signals(d) || daemon_serve_init(d))
+	if (daemon_signals(d) || daemon_serve_init(d) || daemon_link_monitor(d))
 		goto out;
 	log_ready(d, "ready");
 	if (!dg_loop_run(&d->loop))
@@ -453,6 +519,10 @@ out:
 	daemon_serve_fini(d);
 	if (d->sfd >= 0)
 		close(d->sfd);
+	if (d->nl_fd >= 0) {
+		dg_io_del(&d->loop, &d->nl_io);
+		close(d->nl_fd);
+	}
 	dg_loop_fini(&d->loop);
 	dg_guard_close(&d->guard);
 	free(d->cfg);

@@ -55,7 +55,7 @@ const char *dg_state_name(enum dg_attach_state state)
 }
 
 static int target_add(struct dg_target *t, int n, int max, const char *ifname,
-		      enum dg_hook hook)
+		      enum dg_hook hook, bool skip_missing)
 {
 	struct dg_link link;
 	int err;
@@ -65,6 +65,10 @@ static int target_add(struct dg_target *t, int n, int max, const char *ifname,
 		return -E2BIG;
 	}
 	err = dg_nl_link_get(ifname, &link);
+	if (err == -ENODEV && skip_missing) {
+		log_warn("interface %s is gone: guarded again as soon as it is back", ifname);
+		return n;
+	}
 	if (err == -ENODEV) {
 		log_error("interface %s: no such interface in this network namespace (check Interface=/GatewayInterface=, 'ip link')",
 			  ifname);
@@ -87,18 +91,30 @@ static int target_add(struct dg_target *t, int n, int max, const char *ifname,
 	return n + 1;
 }
 
+
+int dg_guard_targets_refresh(const struct dg_target *old, int n_old,
+			     struct dg_target *t, int max)
+{
+	int i, n = 0;
+
+	for (i = 0; i < n_old && n >= 0; i++)
+		if (old[i].hook == DG_HOOK_TC_EGRESS || old[i].hook == DG_HOOK_XDP_GATEWAY)
+			n = target_add(t, n, max, old[i].ifname, old[i].hook, true);
+	return n;
+}
+
 int dg_guard_targets(const struct dg_config *cfg, struct dg_target *t, int max)
 {
 	struct dg_link link;
 	int i, n = 0, err;
 
 	for (i = 0; i < cfg->n_ifaces; i++) {
-		n = target_add(t, n, max, cfg->ifaces[i], DG_HOOK_TC_EGRESS);
+		n = target_add(t, n, max, cfg->ifaces[i], DG_HOOK_TC_EGRESS, false);
 		if (n < 0)
 			return n;
 	}
 	for (i = 0; i < cfg->n_gw_ifaces; i++) {
-		n = target_add(t, n, max, cfg->gw_ifaces[i], DG_HOOK_XDP_GATEWAY);
+		n = target_add(t, n, max, cfg->gw_ifaces[i], DG_HOOK_XDP_GATEWAY, false);
 		if (n < 0)
 			return n;
 	}
@@ -113,7 +129,7 @@ int dg_guard_targets(const struct dg_config *cfg, struct dg_target *t, int max)
 	}
 	log_info("no Interface= set: guarding %s, the default route's interface",
 		 link.ifname);
-	return target_add(t, 0, max, link.ifname, DG_HOOK_TC_EGRESS);
+	return target_add(t, 0, max, link.ifname, DG_HOOK_TC_EGRESS, false);
 }
 
 void dg_guard_init(struct dg_guard *g, const char *pin_path)
@@ -641,8 +657,9 @@ static int guard_zero_slot(struct dg_guard *g, __u32 slot)
 	return err;
 }
 
-int dg_guard_apply(struct dg_guard *g, const struct dg_config *cfg,
-		   const struct dg_target *t, int n, bool replace)
+static int guard_apply(struct dg_guard *g, const struct dg_config *cfg,
+		       const struct dg_target *t, int n, bool replace,
+		       bool keep_others)
 {
 	struct dg_attach old[DG_MAX_SLOTS], rec;
 	bool wanted[DG_MAX_SLOTS] = {};
@@ -716,7 +733,7 @@ int dg_guard_apply(struct dg_guard *g, const struct dg_config *cfg,
 	}
 
 	/* Attach points the config no longer names. */
-	for (slot = 0; slot < DG_MAX_SLOTS; slot++) {
+	for (slot = 0; !keep_others && slot < DG_MAX_SLOTS; slot++) {
 		if (wanted[slot] || !(old[slot].flags & DG_ATTACH_USED))
 			continue;
 		guard_detach_point(&old[slot]);
@@ -725,6 +742,18 @@ int dg_guard_apply(struct dg_guard *g, const struct dg_config *cfg,
 		bpf_map_update_elem(g->attach_fd, &slot, &rec, BPF_ANY);
 	}
 	return 0;
+}
+
+int dg_guard_apply(struct dg_guard *g, const struct dg_config *cfg,
+		   const struct dg_target *t, int n, bool replace)
+{
+	return guard_apply(g, cfg, t, n, replace, false);
+}
+
+int dg_guard_reguard(struct dg_guard *g, const struct dg_config *cfg,
+		     const struct dg_target *t, int n)
+{
+	return guard_apply(g, cfg, t, n, false, true);
 }
 
 int dg_guard_detach(struct dg_guard *g)

@@ -73,6 +73,19 @@ int dg_guard_lock(struct dg_guard *g, bool create);
 int dg_guard_apply(struct dg_guard *g, const struct dg_config *cfg,
 		   const struct dg_target *t, int n, bool replace);
 
+/* After link events: attach to every present target that lacks our
+ * program (an interface re-created, or back), and detach nothing: a
+ * missing or renamed interface keeps its record, and the program stays
+ * on a renamed one. */
+int dg_guard_reguard(struct dg_guard *g, const struct dg_config *cfg,
+		     const struct dg_target *t, int n);
+
+/* The uplinks and LAN ports of old[], looked up again by name (an
+ * interface re-created has a new index); one that does not exist now is
+ * skipped with a warning. Returns how many, or -errno. */
+int dg_guard_targets_refresh(const struct dg_target *old, int n_old,
+			     struct dg_target *t, int max);
+
 /* Remove every recorded program (after checking it is ours) and every pin,
  * then the pin directory. Must hold the lock. Returns 0 or -errno. */
 int dg_guard_detach(struct dg_guard *g);

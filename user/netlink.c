@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <net/if.h> /* before linux/if*.h: libc-compat needs it first */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <limits.h>
 #include <string.h>
 #include <time.h>
@@ -393,4 +395,83 @@ int dg_nl_route_local_all(bool add, int family, unsigned int table)
 	mnl_attr_put_u32(nlh, RTA_OIF, 1);	/* lo is always ifindex 1 */
 	err = nl_change(nlh);
 	return (add && err == -EEXIST) || (!add && (err == -ESRCH || err == -ENOENT)) ? 0 : err;
+}
+
+int dg_nl_monitor_open(void)
+{
+	struct mnl_socket *nl;
+	int fd, flags;
+
+	nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (!nl)
+		return -errno;
+	if (mnl_socket_bind(nl, RTMGRP_LINK, MNL_SOCKET_AUTOPID) < 0) {
+		fd = -errno;
+		mnl_socket_close(nl);
+		return fd;
+	}
+	/* Keep the fd, drop libmnl's wrapper (it holds nothing else). */
+	fd = dup(mnl_socket_get_fd(nl));
+	mnl_socket_close(nl);
+	if (fd < 0)
+		return -errno;
+	flags = fcntl(fd, F_GETFL);
+	fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+	return fd;
+}
+
+struct monitor_ctx {
+	dg_nl_link_event_fn fn;
+	void *arg;
+	int n;
+};
+
+static int monitor_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct monitor_ctx *m = data;
+	struct dg_link link = {};
+
+	if (nlh->nlmsg_type != RTM_NEWLINK && nlh->nlmsg_type != RTM_DELLINK)
+		return MNL_CB_OK;
+	/* link_cb reads RTM_NEWLINK; a deletion names the link the same way. */
+	if (nlh->nlmsg_type == RTM_NEWLINK) {
+		if (link_cb(nlh, &link) != MNL_CB_OK)
+			return MNL_CB_OK;
+	} else {
+		const struct nlattr *tb[IFLA_MAX + 1] = {};
+		struct ifinfomsg *ifm = mnl_nlmsg_get_payload(nlh);
+
+		if (mnl_attr_parse(nlh, sizeof(*ifm), link_attr_cb, tb) < 0)
+			return MNL_CB_OK;
+		link.ifindex = ifm->ifi_index;
+		if (tb[IFLA_IFNAME])
+			snprintf(link.ifname, sizeof(link.ifname), "%s",
+				 mnl_attr_get_str(tb[IFLA_IFNAME]));
+	}
+	if (m->fn(&link, nlh->nlmsg_type == RTM_DELLINK, m->arg))
+		m->n++;
+	return MNL_CB_OK;
+}
+
+int dg_nl_monitor_drain(int fd, dg_nl_link_event_fn fn, void *arg)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct monitor_ctx m = { .fn = fn, .arg = arg };
+	ssize_t len;
+	int i;
+
+	/* Bounded: a storm of events is read a few buffers per wake-up. */
+	for (i = 0; i < 64; i++) {
+		len = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (len < 0) {
+			/* Overrun: events were lost, so assume one mattered. */
+			if (errno == ENOBUFS)
+				return m.n + 1;
+			break;
+		}
+		if (len == 0)
+			break;
+		mnl_cb_run(buf, (size_t)len, 0, 0, monitor_cb, &m);
+	}
+	return m.n;
 }

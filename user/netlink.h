@@ -54,6 +54,19 @@ int dg_nl_rule_fwmark(bool add, int family, unsigned int mark,
  * it is delivered here. Same idempotence. */
 int dg_nl_route_local_all(bool add, int family, unsigned int table);
 
+/* A socket subscribed to link events (RTMGRP_LINK), non-blocking, for
+ * epoll. Returns the fd or -errno. */
+int dg_nl_monitor_open(void);
+
+/* Called per link event (deleted: RTM_DELLINK); returns true if it
+ * matters to the caller. */
+typedef bool (*dg_nl_link_event_fn)(const struct dg_link *link, bool deleted,
+				    void *arg);
+
+/* Read the pending events (bounded); returns how many mattered, counting
+ * a lost burst (socket overrun) as one. */
+int dg_nl_monitor_drain(int fd, dg_nl_link_event_fn fn, void *arg);
+
 /* Set a link up. */
 int dg_nl_link_set_up(int ifindex);
 

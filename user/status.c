@@ -104,6 +104,9 @@ static void text_daemon(FILE *out, const struct dg_snapshot *s)
 	fprintf(out, "bypass (redirected by the guard): %llu queries, %llu answered; %llu frames dropped as not a query, %llu answers lost (no TX room), %llu frames lost before the daemon (RX ring full)\n",
 		d->bypass_queries, d->bypass_answers, d->bypass_bad_frames,
 		d->bypass_tx_drops, d->bypass_rx_drops);
+	if (d->link_events)
+		fprintf(out, "guarded links: %llu changes seen, guard re-applied\n",
+			d->link_events);
 	fputs("upstream rtt:", out);
 	any = false;
 	for (i = 0; i < DG_RTT_BUCKETS; i++) {
@@ -228,6 +231,7 @@ static void json_daemon(struct dg_json *j, const struct dg_snapshot *s)
 	json_kv_u64(j, "bypass_bad_frames", d->bypass_bad_frames);
 	json_kv_u64(j, "bypass_tx_drops", d->bypass_tx_drops);
 	json_kv_u64(j, "bypass_rx_drops", d->bypass_rx_drops);
+	json_kv_u64(j, "link_events", d->link_events);
 	json_key(j, "rtt_us_hist");
 	json_arr_open(j);
 	for (i = 0; i < DG_RTT_BUCKETS; i++) {

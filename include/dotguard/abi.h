@@ -190,6 +190,8 @@ struct dg_daemon_stats {
 	__u64 bypass_tx_drops;	/* reply lost: no TX buffer or too big */
 	__u64 bypass_rx_drops;	/* frames the kernel dropped before we saw
 				 * them (AF_XDP RX ring full, bad frame) */
+	__u64 link_events;	/* a guarded interface appeared, vanished or
+				 * changed: the guard was re-applied */
 };
 
 _Static_assert(sizeof(struct dg_counter) == 16, "dg_counter layout");

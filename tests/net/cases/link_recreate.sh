@@ -1,0 +1,91 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# Test the link monitor: the guarded uplink deleted and re-created (same
+# name, new index) is guarded again within a second, and DNS sent as soon
+# as the new link is up never reaches the wire; a renamed uplink keeps its
+# guard (the program follows the interface, not the name); each change is
+# counted.
+
+# pre, test and post are called by dg_main.
+# shellcheck disable=SC2317
+# shellcheck source=tests/net/lib.sh
+. "$(dirname "$0")/../lib.sh"
+
+pre()
+{
+	require_base
+	require_tools dig
+	world_init
+	bpffs_mount
+	topo_host
+	conf_guard drop Interface=veth-h
+	dg_run_ready "$NS_HOST"
+	cap_start out "$NS_OUT" veth-o
+}
+
+# recreate: delete the uplink pair and make it again, addressed and up.
+recreate()
+{
+	ip -n "$NS_HOST" link del veth-h
+	ip -n "$NS_HOST" link add veth-h type veth peer name veth-o netns "$NS_OUT"
+	ip -n "$NS_HOST" addr add 198.51.100.1/24 dev veth-h
+	ip -n "$NS_HOST" link set veth-h up
+	ip -n "$NS_OUT" addr add "$OUT4/24" dev veth-o
+	ip -n "$NS_OUT" link set veth-o up
+}
+
+test()
+{
+	local i ms=-1 t0 old new d0 sent=10
+	old=$(ip netns exec "$NS_HOST" cat /sys/class/net/veth-h/ifindex)
+	cap_stop out
+	d0=$(dg_count dns-udp4 drop)
+
+	log "delete and re-create veth-h; DNS from the moment it is up"
+	t0=$(date +%s%N)
+	recreate
+	# Fire at once: a datagram sent before the guard is back would
+	# pass uncounted (nothing answers at $OUT4:53 to tell).
+	pkt "$NS_HOST" udp "$OUT4" 53 "$sent" >/dev/null
+	for ((i = 0; i < 100; i++)); do
+		if [ "$(guard_progs "$NS_HOST" veth-h)" = 1 ]; then
+			ms=$((($(date +%s%N) - t0) / 1000000))
+			break
+		fi
+		sleep 0.01
+	done
+	new=$(ip netns exec "$NS_HOST" cat /sys/class/net/veth-h/ifindex)
+	check_eq "veth-h has a new index" 1 "$((new != old))"
+	check_eq "guarded again within a second (took $ms ms from the delete)" 1 \
+		"$((ms >= 0 && ms < 1000))"
+	check_eq "every datagram sent on the new link was dropped by the guard" \
+		"$((d0 + sent))" "$(dg_count dns-udp4 drop)"
+	check_rc "non-DNS traffic flows on the new link" 0 pkt "$NS_HOST" ping "$OUT4"
+	cap_start out "$NS_OUT" veth-o
+
+	log "rename veth-h -> veth-r: the guard stays with the interface"
+	ip -n "$NS_HOST" link set veth-h down
+	ip -n "$NS_HOST" link set veth-h name veth-r
+	ip -n "$NS_HOST" link set veth-r up
+	wait_link_up "$NS_HOST" veth-r
+	check_eq "programs on veth-r" 1 "$(guard_progs "$NS_HOST" veth-r)"
+	for ((i = 0; i < 3; i++)); do
+		dig_q "$NS_HOST" "$OUT4"
+	done
+	check_eq "queries on the renamed link dropped" "$((d0 + sent + 3))" \
+		"$(dg_count dns-udp4 drop)"
+	check_ge "link changes counted" 2 \
+		"$(json_get "$T/status.json" 'd["daemon"]["link_events"]')"
+	check_eq "dotguard still running" 0 "$(kill -0 "$DG_PID"; echo $?)"
+}
+
+post()
+{
+	local n
+	cap_stop out
+	n=$(cap_count out port 53)
+	check_eq "port-53 packets on the wire (renamed link)" 0 "$n"
+	[ "$n" = 0 ] || cap_show out port 53
+}
+
+dg_main
