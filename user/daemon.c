@@ -33,6 +33,8 @@
 #define DAEMON_CACHE_ENTRIES 10000
 #define DAEMON_CACHE_BYTES (4u << 20)	/* keeps RSS well under 16 MiB */
 #define DAEMON_HOSTS "/etc/hosts"
+#define DAEMON_RETIRED_MAX 4	/* reloads within one query deadline */
+#define NS_PER_MS 1000000ull
 
 struct daemon {
 	const char *config_path;
@@ -47,6 +49,10 @@ struct daemon {
 	struct dg_stub *stub;
 	struct dg_capture cap;	/* host redirect mode; ifindex 0 when none */
 	bool steer;		/* TCP/53 steering points attached */
+	/* Pools replaced by a reload, freed once their queries are done. */
+	struct dg_pool *retired[DAEMON_RETIRED_MAX];
+	uint64_t retired_at[DAEMON_RETIRED_MAX];
+	struct dg_timer retire_timer;
 	struct dg_bypass *bypass;
 	int nl_fd;		/* link events, -1 when not monitoring */
 	struct dg_io nl_io;
@@ -142,12 +148,100 @@ static int daemon_add_redirect_points(struct daemon *d, const struct dg_config *
 	return d->steer ? dg_steer_routing(true) : 0;
 }
 
+static int daemon_allow_socket(void *arg, int fd);
+static void daemon_forget_socket(void *arg, uint64_t cookie);
+
+/* Do the upstream settings differ? (Configs are zeroed before parsing,
+ * so whole-struct compares are exact.) */
+static bool upstreams_changed(const struct dg_config *a, const struct dg_config *b)
+{
+	return a->n_dns != b->n_dns || a->n_fallback != b->n_fallback ||
+	       memcmp(a->dns, b->dns, sizeof(a->dns)) ||
+	       memcmp(a->fallback, b->fallback, sizeof(a->fallback)) ||
+	       a->dot != b->dot || strcmp(a->ca_file, b->ca_file) ||
+	       a->n_pins != b->n_pins || memcmp(a->pins, b->pins, sizeof(a->pins)) ||
+	       a->pool_size != b->pool_size;
+}
+
+/* Free the retired pools whose queries have all had their deadline. */
+static void daemon_retire_reap(struct dg_loop *l, struct dg_timer *t)
+{
+	struct daemon *d = (struct daemon *)((char *)t - offsetof(struct daemon, retire_timer));
+	uint64_t grace = (DG_QUERY_DEADLINE_MS + 500) * NS_PER_MS, next = 0;
+	int i;
+
+	for (i = 0; i < DAEMON_RETIRED_MAX; i++) {
+		if (!d->retired[i])
+			continue;
+		if (l->now >= d->retired_at[i] + grace || !dg_pool_inflight(d->retired[i])) {
+			dg_pool_free(d->retired[i]);
+			d->retired[i] = NULL;
+		} else if (!next || d->retired_at[i] + grace < next) {
+			next = d->retired_at[i] + grace;
+		}
+	}
+	if (next)
+		dg_timer_set(l, t, next < l->now + 100 * NS_PER_MS ? next :
+				       l->now + 100 * NS_PER_MS);
+}
+
+/* The old pool answers what it has in flight; new queries go to the new. */
+static void daemon_retire_pool(struct daemon *d, struct dg_pool *old)
+{
+	int i, oldest = 0;
+
+	for (i = 0; i < DAEMON_RETIRED_MAX && d->retired[i]; i++)
+		if (d->retired_at[i] < d->retired_at[oldest])
+			oldest = i;
+	if (i == DAEMON_RETIRED_MAX) {
+		/* Reloads faster than a deadline: the oldest goes now. */
+		dg_pool_free(d->retired[oldest]);
+		i = oldest;
+	}
+	dg_pool_retire(old);
+	d->retired[i] = old;
+	d->retired_at[i] = d->loop.now;
+	dg_timer_set(&d->loop, &d->retire_timer, d->loop.now + 100 * NS_PER_MS);
+}
+
+/* The resolving half of a reload: upstreams (a new pool), cache, hosts.
+ * new_pool was built before anything changed; commit cannot fail. */
+static void daemon_reload_resolver(struct daemon *d, const struct dg_config *cfg,
+				   struct dg_pool *new_pool)
+{
+	struct dg_resolver *res = d->res;
+	int err;
+
+	if (new_pool) {
+		daemon_retire_pool(d, res->pool);
+		dg_pool_adopt_stats(new_pool, &d->stats);
+		dg_pool_set_allow(new_pool, daemon_allow_socket, daemon_forget_socket, d);
+		dg_pool_start(new_pool);
+		res->pool = new_pool;
+		log_info("reload: upstreams replaced; queries in flight finish on the old ones");
+	}
+	if (cfg->cache == DG_CACHE_NO && res->cache) {
+		dg_cache_free(res->cache);
+		res->cache = NULL;
+	} else if (cfg->cache != DG_CACHE_NO && !res->cache) {
+		res->cache = dg_cache_new(DAEMON_CACHE_ENTRIES, DAEMON_CACHE_BYTES);
+	}
+	if (cfg->read_etc_hosts != d->cfg->read_etc_hosts) {
+		dg_hosts_free(res->hosts);
+		res->hosts = cfg->read_etc_hosts ? dg_hosts_load(DAEMON_HOSTS, &err) : NULL;
+	}
+	if (cfg->stub != d->cfg->stub || cfg->n_stub_extra != d->cfg->n_stub_extra ||
+	    memcmp(cfg->stub_extra, d->cfg->stub_extra, sizeof(cfg->stub_extra)))
+		log_warn("reload: DNSStubListener= and DNSStubListenerExtra= take effect at the next start");
+	res->cfg = cfg;
+}
 
 /* SIGHUP: a new config takes effect without lifting the guard; a bad one
  * is refused and the running one stays. */
 static void daemon_reload(struct daemon *d)
 {
 	struct dg_target t[DG_CFG_MAX_IFACES * 3 + 2];
+	struct dg_pool *new_pool = NULL;
 	struct dg_config *cfg;
 	int n, err;
 
@@ -171,6 +265,13 @@ static void daemon_reload(struct daemon *d)
 			  dg_mode_name(d->cfg->mode), dg_mode_name(cfg->mode));
 		goto out;
 	}
+	/* New upstreams are built (not started) before anything changes, so
+	 * a config they cannot take is refused whole. */
+	if (upstreams_changed(d->cfg, cfg) &&
+	    !(new_pool = dg_pool_new(&d->loop, cfg, NULL))) {
+		log_error("reload refused: the new upstreams cannot be set up; keeping the running config");
+		goto out;
+	}
 	if (daemon_add_redirect_points(d, cfg, t, &n))
 		goto out;
 	err = dg_guard_apply(&d->guard, cfg, t, n, false);
@@ -178,6 +279,8 @@ static void daemon_reload(struct daemon *d)
 		log_error("reload: applying the new config failed; what could be attached is attached");
 		goto out;
 	}
+	daemon_reload_resolver(d, cfg, new_pool);
+	new_pool = NULL;
 	free(d->cfg);
 	d->cfg = cfg;
 	memcpy(d->targets, t, sizeof(t));
@@ -188,6 +291,7 @@ static void daemon_reload(struct daemon *d)
 out:
 	/* Still serving with the running config: systemd must hear so. */
 	dg_notify_ready("reload refused; running config kept");
+	dg_pool_free(new_pool);
 	free(cfg);
 }
 
@@ -460,8 +564,12 @@ static int daemon_serve_init(struct daemon *d)
 static void daemon_serve_fini(struct daemon *d)
 {
 	struct dg_resolver *res = d->res;
+	int i;
 
 	dg_stub_free(d->stub);
+	dg_timer_cancel(&d->loop, &d->retire_timer);
+	for (i = 0; i < DAEMON_RETIRED_MAX; i++)
+		dg_pool_free(d->retired[i]);
 	if (res) {
 		dg_pool_free(res->pool);
 		/* After the pool: the answers it still owed are dropped. */
@@ -490,6 +598,7 @@ int dg_daemon_run(const char *config_path)
 	d->sfd = -1;
 	d->nl_fd = -1;
 	dg_defer_init(&d->reguard, daemon_reguard);
+	dg_timer_init(&d->retire_timer, daemon_retire_reap);
 	/* Teardown cancels it whatever point start-up reached. */
 	dg_timer_init(&d->heartbeat, daemon_heartbeat);
 	dg_guard_init(&d->guard, "");

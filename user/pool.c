@@ -96,6 +96,7 @@ struct dg_pool {
 	int n_up;
 	int inflight;
 	bool closing;
+	bool retired;		/* replaced on reload: finish, open nothing new */
 };
 
 static struct dg_daemon_stats *pool_stats(struct dg_pool *p)
@@ -266,7 +267,8 @@ static void conn_close(struct pool_conn *c)
 	c->flush.fn = conn_free_deferred;
 	dg_defer(l, &c->flush);
 	/* Keep the primary upstreams warm. */
-	if (!up->fallback && !up->pool->closing && !dg_timer_armed(&up->probe))
+	if (!up->fallback && !up->pool->closing && !up->pool->retired &&
+	    !dg_timer_armed(&up->probe))
 		dg_timer_set(l, &up->probe,
 			     up->down ? up->down_until : l->now + 100 * MS);
 }
@@ -797,7 +799,7 @@ static void up_probe(struct dg_loop *l, struct dg_timer *t)
 	struct pool_up *up = (struct pool_up *)((char *)t - offsetof(struct pool_up, probe));
 
 	(void)l;
-	if (up->pool->closing || up->pool->dot == DG_DOT_OFF)
+	if (up->pool->closing || up->pool->retired || up->pool->dot == DG_DOT_OFF)
 		return;
 	/* Fallbacks are opened when needed; primaries are kept warm, and a
 	 * down one is probed with a single connection. */
@@ -905,6 +907,45 @@ void dg_pool_set_allow(struct dg_pool *p, dg_plain_allow_fn allow,
 	p->allow = allow;
 	p->forget = forget;
 	p->allow_arg = arg;
+}
+
+/* Point p's counters at s (NULL: its private copy), carrying them over,
+ * so a retiring pool and its successor never write the same slots. */
+static void pool_move_stats(struct dg_pool *p, struct dg_stats *s)
+{
+	struct dg_daemon_stats *from = pool_stats(p), *to;
+	int i;
+
+	p->stats = s;
+	to = pool_stats(p);
+	for (i = 0; i < p->n_up; i++) {
+		memcpy(&to->up[i], &from->up[i], sizeof(to->up[i]));
+		p->up[i].st = &to->up[i];
+	}
+	if (s)
+		to->n_up = p->n_up;
+	dg_stat_sub(&from->inflight, p->inflight);
+	dg_stat_add(&to->inflight, p->inflight);
+}
+
+void dg_pool_retire(struct dg_pool *p)
+{
+	int i;
+
+	p->retired = true;
+	for (i = 0; i < p->n_up; i++)
+		dg_timer_cancel(p->loop, &p->up[i].probe);
+	pool_move_stats(p, NULL);
+}
+
+void dg_pool_adopt_stats(struct dg_pool *p, struct dg_stats *stats)
+{
+	pool_move_stats(p, stats);
+}
+
+int dg_pool_inflight(const struct dg_pool *p)
+{
+	return p->inflight;
 }
 
 void dg_pool_free(struct dg_pool *p)

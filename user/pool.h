@@ -49,6 +49,16 @@ void dg_pool_set_allow(struct dg_pool *p, dg_plain_allow_fn allow,
 
 /* Open the warm connections. */
 void dg_pool_start(struct dg_pool *p);
+/*
+ * Reload: the new pool is built with stats NULL, then takes the daemon's
+ * counters (dg_pool_adopt_stats) once the old one has let go of them
+ * (dg_pool_retire). A retired pool answers what it has in flight (within
+ * DG_QUERY_DEADLINE_MS) but opens nothing new; free it after that.
+ */
+void dg_pool_retire(struct dg_pool *p);
+void dg_pool_adopt_stats(struct dg_pool *p, struct dg_stats *stats);
+int dg_pool_inflight(const struct dg_pool *p);
+
 /* Fail every query in flight (SERVFAIL) and close everything. */
 void dg_pool_free(struct dg_pool *p);
 
