@@ -14,8 +14,17 @@ ARCH := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 CC ?= gcc
 CLANG ?= clang
 BPFTOOL ?= bpftool
+# make install: every path below is prefixed with $(DESTDIR) when copying,
+# never inside the files. SYSCONFDIR stays /etc whatever PREFIX is: that
+# is where dotguard looks by default. UNITDIR: $(PREFIX)/lib/systemd/system
+# is on systemd's search path for PREFIX=/usr and /usr/local; for any other
+# PREFIX set UNITDIR=/etc/systemd/system.
 PREFIX ?= /usr/local
 DESTDIR ?=
+SBINDIR ?= $(PREFIX)/sbin
+SYSCONFDIR ?= /etc
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+MANDIR ?= $(PREFIX)/share/man
 
 ifeq ($(SAN),1)
 OUT := .output-san
@@ -77,9 +86,12 @@ help:
 	@echo '  bench-dot      DoT forwarders side by side: dotguard, Stubby, unbound'
 	@echo '  bench-bypass   rogue-server queries through the guard vs the stub vs DNAT+Stubby'
 	@echo '  vmlinux        regenerate vmlinux.h from this kernel'
-	@echo '  install        install to $$(DESTDIR)$$(PREFIX)'
+	@echo '  install        binary, /etc/dotguard/dotguard.conf (kept if present), systemd unit, man pages'
+	@echo '  uninstall      remove them again (a config you changed stays)'
 	@echo '  clean          remove build output'
-	@echo 'Variables: V=1 (show commands), SAN=1, PREFIX, DESTDIR'
+	@echo 'Variables: V=1 (show commands), SAN=1'
+	@echo '  install: DESTDIR, PREFIX (/usr/local), SBINDIR ($$(PREFIX)/sbin), SYSCONFDIR (/etc),'
+	@echo '           UNITDIR ($$(PREFIX)/lib/systemd/system), MANDIR ($$(PREFIX)/share/man)'
 
 deps:
 	$(Q)$(MAKE) --no-print-directory install-pkgs PKGS='$(DEB_PKGS)'
@@ -191,12 +203,52 @@ bench-bypass: deps bench-deps dotguard
 demo: deps dotguard
 	$(Q)tools/demo.sh
 
-install: dotguard
-	$(call msg,INSTALL,$(DESTDIR)$(PREFIX)/sbin/dotguard)
-	$(Q)install -D -m 0755 $(OUT)/dotguard $(DESTDIR)$(PREFIX)/sbin/dotguard
+CONF_DIR := $(DESTDIR)$(SYSCONFDIR)/dotguard
+INSTALLED_CONF := $(CONF_DIR)/dotguard.conf
+INSTALLED := $(DESTDIR)$(SBINDIR)/dotguard $(DESTDIR)$(UNITDIR)/dotguard.service \
+	$(DESTDIR)$(MANDIR)/man8/dotguard.8 $(DESTDIR)$(MANDIR)/man5/dotguard.conf.5
 
+# The unit names the installed paths (without DESTDIR). A config already
+# there is the administrator's: never overwritten.
+install: dotguard
+	$(call msg,INSTALL,$(DESTDIR)$(SBINDIR)/dotguard)
+	$(Q)install -D -m 0755 $(OUT)/dotguard $(DESTDIR)$(SBINDIR)/dotguard
+	$(call msg,INSTALL,$(DESTDIR)$(UNITDIR)/dotguard.service)
+	$(Q)sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+		tools/systemd/dotguard.service >$(OUT)/dotguard.service
+	$(Q)install -D -m 0644 $(OUT)/dotguard.service $(DESTDIR)$(UNITDIR)/dotguard.service
+	$(call msg,INSTALL,$(DESTDIR)$(MANDIR)/man8/dotguard.8 man5/dotguard.conf.5)
+	$(Q)install -D -m 0644 man/dotguard.8 $(DESTDIR)$(MANDIR)/man8/dotguard.8
+	$(Q)install -D -m 0644 man/dotguard.conf.5 $(DESTDIR)$(MANDIR)/man5/dotguard.conf.5
+	$(Q)install -d -m 0755 $(CONF_DIR)
+	$(Q)if [ -e $(INSTALLED_CONF) ] || [ -L $(INSTALLED_CONF) ]; then \
+		if cmp -s tools/dotguard.conf $(INSTALLED_CONF); then \
+			printf '  %-8s %s\n' INSTALL "$(INSTALLED_CONF) (unchanged)"; \
+		else \
+			printf '  %-8s %s\n' KEEP "$(INSTALLED_CONF): yours, left as it is (the shipped default is tools/dotguard.conf)"; \
+		fi; \
+	else \
+		printf '  %-8s %s\n' INSTALL "$(INSTALLED_CONF)"; \
+		install -m 0644 tools/dotguard.conf $(INSTALLED_CONF) || exit 1; \
+	fi
+
+# Removes what install put there; a config that differs from the shipped
+# default is the administrator's and stays.
 uninstall:
-	$(Q)rm -f $(DESTDIR)$(PREFIX)/sbin/dotguard
+	$(Q)for f in $(INSTALLED); do \
+		if [ -e "$$f" ] || [ -L "$$f" ]; then \
+			printf '  %-8s %s\n' REMOVE "$$f"; rm -f "$$f" || exit 1; \
+		fi; \
+	done
+	$(Q)if [ -e $(INSTALLED_CONF) ] || [ -L $(INSTALLED_CONF) ]; then \
+		if cmp -s tools/dotguard.conf $(INSTALLED_CONF); then \
+			printf '  %-8s %s\n' REMOVE "$(INSTALLED_CONF)"; \
+			rm -f $(INSTALLED_CONF); \
+		else \
+			printf '  %-8s %s\n' KEEP "$(INSTALLED_CONF): changed from the shipped default, left in place"; \
+		fi; \
+	fi
+	$(Q)[ ! -d $(CONF_DIR) ] || rmdir --ignore-fail-on-non-empty $(CONF_DIR)
 
 clean:
 	$(call msg,CLEAN,)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-# Runs every test tier (unit, BPF, fuzz, netns integration) and ends with
-# one line: "N passed, N failed[, N skipped]". Called by `make test`.
+# Runs every test tier (unit, BPF, fuzz, install, netns integration) and
+# ends with one line: "N passed, N failed[, N skipped]". Called by `make test`.
 set -u
 cd "$(dirname "$0")/.."
 OUT=${OUT:-.output}
@@ -76,6 +76,20 @@ for src in tests/fuzz/fuzz_*.c; do
 	fi
 	rm -rf "$corpus"
 done
+
+# make install / uninstall into a temp DESTDIR: the tree, the unit, the
+# config, the man pages. Needs no root; never touches the real /.
+if [ -x tests/install/test_install.sh ]; then
+	OUT=$OUT SAN=${SAN:-0} tests/install/test_install.sh >"$log" 2>&1
+	rc=$?
+	read -r p f <<<"$(count_line)"
+	p=${p:-0} f=${f:-0}
+	[ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1
+	report install "test_install" "$p" "$f"
+	# A check it could not make here (no groff, no systemd-analyze).
+	grep '^SKIP: ' "$log" | sed 's/^SKIP: /[install] SKIP (/; s/$/)/'
+	skipped=$((skipped + $(grep -c '^SKIP: ' "$log")))
+fi
 
 if [ -x tests/net/run.sh ]; then
 	if [ "$(id -u)" -ne 0 ]; then

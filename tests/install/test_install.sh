@@ -1,0 +1,260 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#
+# Test that `make install` and `make uninstall`, with DESTDIR and PREFIX,
+# put exactly the expected tree in place and take all of it away again:
+# the binary, the default config (never overwriting one the administrator
+# changed), the systemd unit with its paths filled in, and the man pages.
+# Everything happens under a private temp dir, never in the real /. Prints
+# "ok: ..." or "FAIL: ..." per check and ends with "N passed, N failed".
+#
+# Environment: OUT and SAN (the build flavour `make test` runs), MAKE.
+
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+OUT=${OUT:-.output}
+SAN=${SAN:-0}
+MAKE=${MAKE:-make}
+passed=0 failed=0
+
+tmp=$(mktemp -d /tmp/dginst.XXXXXX) || exit 1
+trap 'rm -rf "$tmp"' EXIT
+D=$tmp/root		# DESTDIR: every installed path lives under it
+
+ok()
+{
+	echo "ok: $*"
+	passed=$((passed + 1))
+}
+
+fail()
+{
+	echo "FAIL: $*"
+	failed=$((failed + 1))
+}
+
+skip()
+{
+	echo "SKIP: $*"
+}
+
+# check_eq WHAT EXPECTED GOT
+check_eq()
+{
+	if [ "$2" = "$3" ]; then
+		ok "$1"
+	else
+		fail "$1: expected '$2', got '$3'"
+	fi
+}
+
+# check WHAT CMD...: CMD must succeed; its output is shown when it does not.
+check()
+{
+	local what=$1 out
+	shift
+	if out=$("$@" 2>&1); then
+		ok "$what"
+	else
+		fail "$what: '$*' failed:"
+		printf '%s\n' "$out" | sed 's/^/    /'
+	fi
+}
+
+# check_quiet WHAT CMD...: CMD must succeed and print nothing at all.
+check_quiet()
+{
+	local what=$1 out rc
+	shift
+	out=$("$@" 2>&1)
+	rc=$?
+	if [ "$rc" -eq 0 ] && [ -z "$out" ]; then
+		ok "$what"
+	else
+		fail "$what: '$*' exited $rc with:"
+		printf '%s\n' "$out" | sed 's/^/    /'
+	fi
+}
+
+# make_in TARGET VAR=VALUE...: make TARGET into $D (never the real /).
+make_in()
+{
+	local target=$1
+	shift
+	[ -n "$D" ] || { echo "DESTDIR is empty: refusing"; exit 1; }
+	"$MAKE" --no-print-directory SAN="$SAN" "$target" DESTDIR="$D" "$@" \
+		>"$tmp/make.log" 2>&1
+}
+
+# The files under $D, one relative path per line, sorted.
+tree_files()
+{
+	(cd "$D" 2>/dev/null && find . ! -type d | sed 's|^\./||' | sort)
+}
+
+mode_of()
+{
+	stat -c %a "$D/$1" 2>/dev/null
+}
+
+# The keys config.c implements: { SEC_X, "Name", parse_fn, ... } rows
+# (rows with a NULL parser are resolved.conf keys dotguard only warns about).
+parser_keys()
+{
+	sed -nE 's/^[[:space:]]*\{ SEC_[A-Z]+, "([A-Za-z]+)", parse_[a-z_]+,.*/\1/p' user/config.c
+}
+
+BIN=usr/sbin/dotguard
+UNIT=usr/lib/systemd/system/dotguard.service
+CONF=etc/dotguard/dotguard.conf
+MAN8=usr/share/man/man8/dotguard.8
+MAN5=usr/share/man/man5/dotguard.conf.5
+
+echo "-- make install DESTDIR=\$tmp PREFIX=/usr"
+if make_in install PREFIX=/usr; then
+	ok "make install exits 0"
+else
+	fail "make install failed:"
+	sed 's/^/    /' "$tmp/make.log"
+fi
+check_eq "installed files" \
+	"$(printf '%s\n' "$CONF" "$BIN" "$UNIT" "$MAN5" "$MAN8" | sort | tr '\n' ' ')" \
+	"$(tree_files | tr '\n' ' ')"
+check_eq "mode of the binary" 755 "$(mode_of "$BIN")"
+check_eq "mode of the unit" 644 "$(mode_of "$UNIT")"
+check_eq "mode of the config" 644 "$(mode_of "$CONF")"
+check_eq "mode of the config dir" 755 "$(mode_of etc/dotguard)"
+check_eq "modes of the man pages" "644 644" "$(mode_of "$MAN8") $(mode_of "$MAN5")"
+check "the binary is the one built" cmp "$OUT/dotguard" "$D/$BIN"
+check "the config is the shipped default" cmp tools/dotguard.conf "$D/$CONF"
+check "the man pages are the shipped ones" \
+	cmp man/dotguard.8 "$D/$MAN8"
+check "the man pages are the shipped ones (5)" \
+	cmp man/dotguard.conf.5 "$D/$MAN5"
+
+echo "-- the unit"
+check_eq "no @PLACEHOLDER@ left in the unit" 0 \
+	"$(grep -c '@[A-Z_]*@' "$D/$UNIT" 2>/dev/null)"
+check_eq "ExecStart runs the installed binary on the installed config" \
+	"ExecStart=/usr/sbin/dotguard run -c /etc/dotguard/dotguard.conf" \
+	"$(grep '^ExecStart=' "$D/$UNIT")"
+exec_bin=$(sed -n 's/^ExecStart=\([^ ]*\) .*/\1/p' "$D/$UNIT")
+exec_conf=$(sed -n 's/^ExecStart=.* -c \([^ ]*\)$/\1/p' "$D/$UNIT")
+check "ExecStart's binary is installed and executable" test -x "$D$exec_bin"
+check "ExecStart's config is installed" test -f "$D$exec_conf"
+check_eq "Type=notify" 1 "$(grep -cx 'Type=notify' "$D/$UNIT")"
+# shellcheck disable=SC2016 # $MAINPID is literal text in the unit
+check_eq "ExecReload sends SIGHUP" 1 \
+	"$(grep -cx 'ExecReload=/bin/kill -HUP $MAINPID' "$D/$UNIT")"
+check_eq "Restart=on-failure" 1 "$(grep -cx 'Restart=on-failure' "$D/$UNIT")"
+check_eq "no PrivateNetwork=/ProtectKernelTunables= (it writes /proc/sys/net, pins in /sys/fs/bpf)" \
+	0 "$(grep -cE '^(PrivateNetwork|ProtectKernelTunables)=' "$D/$UNIT")"
+if command -v systemd-analyze >/dev/null; then
+	# verify checks that ExecStart's binary exists: point a copy of the
+	# unit at the tree under $D. Any output (an unknown key, a bad value)
+	# is a failure too.
+	sed -e "s|^ExecStart=/usr/sbin/|ExecStart=$D/usr/sbin/|" \
+		-e "s| -c /etc/| -c $D/etc/|" "$D/$UNIT" >"$tmp/dotguard.service"
+	check_quiet "systemd-analyze verify: no errors, no warnings" \
+		systemd-analyze verify --man=no "$tmp/dotguard.service"
+else
+	skip "systemd-analyze not installed: unit not verified"
+fi
+
+echo "-- the config"
+"$D/$BIN" check-config -c "$D/$CONF" >"$tmp/cc.out" 2>"$tmp/cc.err"
+check_eq "installed binary: check-config of the installed config (exit code)" 0 $?
+check_eq "check-config: no error and no warning" "" "$(cat "$tmp/cc.err")"
+check_eq "check-config: strict DoT, 4 upstreams, 2 fallbacks, redirect" \
+	"$D/$CONF: ok (4 DNS, 2 fallback, DNSOverTLS=yes, Mode=redirect)" \
+	"$(cat "$tmp/cc.out")"
+check_eq "every upstream is IP#name" "" \
+	"$(grep -E '^(DNS|FallbackDNS)=' "$D/$CONF" | cut -d= -f2- | tr ' ' '\n' |
+		grep -vE '^[0-9a-fA-F:.]+#[a-z0-9.-]+$' | grep -v '^$')"
+# Every commented-out Key= line is the key's default or an example: all of
+# them switched on at once must still be a valid config.
+sed -E 's/^#([A-Z][A-Za-z]*=)/\1/' "$D/$CONF" >"$tmp/all.conf"
+"$D/$BIN" check-config -c "$tmp/all.conf" >/dev/null 2>"$tmp/all.err"
+check_eq "the config with every commented key switched on (exit code)" 0 $?
+check_eq "  ... and no warning" "" "$(cat "$tmp/all.err")"
+keys=$(parser_keys)
+check_eq "config.c's key table was read" 1 "$([ "$(echo "$keys" | wc -l)" -ge 14 ] && echo 1)"
+missing_conf="" missing_man=""
+for k in $keys; do
+	grep -qE "^#?$k=" "$D/$CONF" || missing_conf="$missing_conf $k"
+	grep -qE "^\.B[IR]? $k=" "$D/$MAN5" || missing_man="$missing_man $k"
+done
+check_eq "every key config.c knows is in the config" "" "$missing_conf"
+check_eq "every key config.c knows is in dotguard.conf(5)" "" "$missing_man"
+
+echo "-- the man pages"
+cmds=$("$D/$BIN" --help | sed -n '/^commands:/,/^$/p' | awk 'NR > 1 && NF { print $1 }')
+check_eq "dotguard --help lists its commands" 1 "$([ -n "$cmds" ] && echo 1)"
+missing=""
+for c in $cmds; do
+	# roff writes "check\-config"; match the name as a fixed string.
+	grep -E '^\.B[IR]? ' "$D/$MAN8" | awk '{ print $2 }' | sed 's/\\-/-/g' |
+		grep -qx -- "$c" || missing="$missing $c"
+done
+check_eq "every command is in dotguard(8)" "" "$missing"
+missing=""
+for o in $("$D/$BIN" status --help | grep -oE -- '--[a-z-]+' | sort -u); do
+	grep -qF -- "${o//-/\\-}" "$D/$MAN8" || missing="$missing $o"
+done
+check_eq "every status option is in dotguard(8)" "" "$missing"
+if command -v groff >/dev/null; then
+	for m in "$MAN8" "$MAN5"; do
+		check_quiet "$(basename "$m") renders with no groff warning" \
+			groff -man -Tutf8 -ww -z "$D/$m"
+		check_eq "$(basename "$m") has its NAME and SEE ALSO" 2 \
+			"$(groff -man -Tutf8 -P-cbou "$D/$m" 2>/dev/null | grep -cE '^(NAME|SEE ALSO)$')"
+	done
+else
+	skip "groff not installed: man pages not rendered"
+fi
+
+echo "-- make uninstall"
+if make_in uninstall PREFIX=/usr; then
+	ok "make uninstall exits 0"
+else
+	fail "make uninstall failed:"
+	sed 's/^/    /' "$tmp/make.log"
+fi
+check_eq "nothing left but directories" "" "$(tree_files | tr '\n' ' ')"
+check_eq "the config dir is gone" no "$([ -e "$D/etc/dotguard" ] && echo yes || echo no)"
+
+echo "-- an administrator's config survives"
+make_in install PREFIX=/usr || fail "make install (again) failed"
+echo "# local change" >>"$D/$CONF"
+cp "$D/$CONF" "$tmp/mine.conf"
+if make_in uninstall PREFIX=/usr; then
+	ok "make uninstall with a changed config exits 0"
+else
+	fail "make uninstall with a changed config failed"
+fi
+check_eq "uninstall leaves only the changed config" "$CONF" "$(tree_files | tr '\n' ' ' | sed 's/ $//')"
+check "  ... untouched" cmp "$tmp/mine.conf" "$D/$CONF"
+check_eq "  ... and says so" 1 "$(grep -c "KEEP .*$CONF" "$tmp/make.log")"
+make_in install PREFIX=/usr || fail "make install over a changed config failed"
+check "install does not overwrite a changed config" cmp "$tmp/mine.conf" "$D/$CONF"
+check_eq "  ... and says so" 1 "$(grep -c "KEEP .*$CONF" "$tmp/make.log")"
+check_eq "  ... and installs the rest" \
+	"$(printf '%s\n' "$CONF" "$BIN" "$UNIT" "$MAN5" "$MAN8" | sort | tr '\n' ' ')" \
+	"$(tree_files | tr '\n' ' ')"
+make_in uninstall PREFIX=/usr || fail "make uninstall (last) failed"
+check_eq "the last uninstall leaves only the changed config" "$CONF" \
+	"$(tree_files | tr '\n' ' ' | sed 's/ $//')"
+
+echo "-- PREFIX=/usr/local"
+rm -rf "$D"
+make_in install PREFIX=/usr/local || fail "make install PREFIX=/usr/local failed"
+check_eq "ExecStart under /usr/local; the config stays in /etc" \
+	"ExecStart=/usr/local/sbin/dotguard run -c /etc/dotguard/dotguard.conf" \
+	"$(grep '^ExecStart=' "$D/usr/local/lib/systemd/system/dotguard.service" 2>/dev/null)"
+check "the binary in /usr/local/sbin" test -x "$D/usr/local/sbin/dotguard"
+check "the config in /etc" test -f "$D/etc/dotguard/dotguard.conf"
+make_in uninstall PREFIX=/usr/local || fail "make uninstall PREFIX=/usr/local failed"
+check_eq "uninstall PREFIX=/usr/local leaves nothing" "" "$(tree_files | tr '\n' ' ')"
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
