@@ -256,5 +256,40 @@ check "the config in /etc" test -f "$D/etc/dotguard/dotguard.conf"
 make_in uninstall PREFIX=/usr/local || fail "make uninstall PREFIX=/usr/local failed"
 check_eq "uninstall PREFIX=/usr/local leaves nothing" "" "$(tree_files | tr '\n' ' ')"
 
+echo "-- node_exporter textfile example (tools/prometheus)"
+# A stand-in for dotguard: prints fixed metrics, or fails when told to.
+mkdir -p "$tmp/prom" "$tmp/fake"
+cat >"$tmp/fake/dotguard" <<'FAKE'
+#!/bin/sh
+[ -e "${FAKE_FAIL:-/nonexistent}" ] && { echo "error: no pins" >&2; exit 1; }
+[ "$1 $2 $4" = "status -c --prometheus" ] || exit 2
+printf '# TYPE dotguard_daemon_up gauge\ndotguard_daemon_up 1\n'
+FAKE
+chmod +x "$tmp/fake/dotguard"
+TEXTFILE=tools/prometheus/dotguard-textfile.sh
+check "the textfile script writes dotguard.prom" \
+	env DOTGUARD="$tmp/fake/dotguard" "$TEXTFILE" "$tmp/prom"
+check_eq "  with status --prometheus's output" "dotguard_daemon_up 1" \
+	"$(grep -v '^#' "$tmp/prom/dotguard.prom" 2>/dev/null)"
+check_eq "  readable by node_exporter (0644)" 644 "$(stat -c %a "$tmp/prom/dotguard.prom" 2>/dev/null)"
+touch "$tmp/fail"
+if env DOTGUARD="$tmp/fake/dotguard" FAKE_FAIL="$tmp/fail" "$TEXTFILE" "$tmp/prom" 2>/dev/null; then
+	fail "a failing status makes the script fail"
+else
+	ok "a failing status makes the script fail"
+fi
+check_eq "  and leaves the previous file, and no temp file" "dotguard.prom" \
+	"$(cd "$tmp/prom" && ls -A)"
+if command -v systemd-analyze >/dev/null; then
+	sed 's|^ExecStart=/usr/local/lib/dotguard/|ExecStart='"$PWD"'/tools/prometheus/|' \
+		tools/prometheus/dotguard-textfile.service >"$tmp/dotguard-textfile.service"
+	cp tools/prometheus/dotguard-textfile.timer "$tmp/"
+	check_quiet "the textfile service and timer verify" \
+		systemd-analyze verify --man=no "$tmp/dotguard-textfile.service" \
+		"$tmp/dotguard-textfile.timer"
+else
+	skip "systemd-analyze not installed: textfile units not verified"
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
