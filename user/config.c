@@ -747,6 +747,28 @@ static void parse_pool_size(struct cfg_state *st, const struct cfg_key *key,
 	st->cfg->pool_size = (int)v;
 }
 
+/* A login name: [a-z_][a-z0-9_-]*, as useradd(8) takes it. */
+static void parse_user(struct cfg_state *st, const struct cfg_key *key,
+		       char *value)
+{
+	char c[CFG_CLIP + 4];
+	size_t i, n = strlen(value);
+	bool ok = n > 0 && n < DG_CFG_USER_MAX &&
+		  ((value[0] >= 'a' && value[0] <= 'z') || value[0] == '_');
+
+	for (i = 1; ok && i < n; i++)
+		ok = (value[i] >= 'a' && value[i] <= 'z') ||
+		     (value[i] >= '0' && value[i] <= '9') || value[i] == '_' ||
+		     value[i] == '-';
+	if (!ok) {
+		cfg_error(st, "%s=: expected a user name (lower case, digits, '_', '-', up to %d characters), got '%s'",
+			  key->name, DG_CFG_USER_MAX - 1, clip(value, c));
+		return;
+	}
+	strcpy(st->cfg->user, value);
+	st->cfg->user_set = true;
+}
+
 static void parse_mode(struct cfg_state *st, const struct cfg_key *key,
 		       char *value)
 {
@@ -781,6 +803,7 @@ static const struct cfg_key cfg_keys[] = {
 	{ SEC_GUARD, "Interface", parse_ifaces, L_IFACES },
 	{ SEC_GUARD, "GatewayInterface", parse_ifaces, L_GW_IFACES },
 	{ SEC_GUARD, "PinPath", parse_path, 1 },
+	{ SEC_GUARD, "User", parse_user, 0 },
 };
 
 static const struct cfg_key *key_find(enum cfg_section section,
@@ -978,6 +1001,7 @@ void dg_config_defaults(struct dg_config *cfg)
 	cfg->mode = DG_MODE_REDIRECT;
 	snprintf(cfg->pin_path, sizeof(cfg->pin_path), "%s",
 		 DG_PIN_PATH_DEFAULT);
+	snprintf(cfg->user, sizeof(cfg->user), "%s", DG_CFG_USER_DEFAULT);
 }
 
 /* Read all of fd into a new buffer; -EFBIG past CFG_FILE_MAX. */

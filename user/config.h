@@ -66,6 +66,9 @@ struct dg_spki_pin {
 	uint8_t sha256[32];
 };
 
+#define DG_CFG_USER_MAX 32		/* a login name, as useradd allows */
+#define DG_CFG_USER_DEFAULT "dotguard"
+
 struct dg_config {
 	char source[PATH_MAX];		/* file read, "" for built-in defaults */
 
@@ -94,6 +97,8 @@ struct dg_config {
 	char gw_ifaces[DG_CFG_MAX_IFACES][IF_NAMESIZE];
 	int n_gw_ifaces;
 	char pin_path[PATH_MAX];
+	char user[DG_CFG_USER_MAX];	/* User=: drop to it after start */
+	bool user_set;			/* written in the file, not the default */
 };
 
 /* The built-in defaults: strict DoT to Quad9 with Cloudflare as fallback,

@@ -24,6 +24,7 @@
 #include "netlink.h"
 #include "loop.h"
 #include "pool.h"
+#include "privs.h"
 #include "resolver.h"
 #include "stats.h"
 #include "steer.h"
@@ -233,6 +234,8 @@ static void daemon_reload_resolver(struct daemon *d, const struct dg_config *cfg
 	if (cfg->stub != d->cfg->stub || cfg->n_stub_extra != d->cfg->n_stub_extra ||
 	    memcmp(cfg->stub_extra, d->cfg->stub_extra, sizeof(cfg->stub_extra)))
 		log_warn("reload: DNSStubListener= and DNSStubListenerExtra= take effect at the next start");
+	if (strcmp(cfg->user, d->cfg->user))
+		log_warn("reload: User= takes effect at the next start");
 	res->cfg = cfg;
 }
 
@@ -619,7 +622,8 @@ int dg_daemon_run(const char *config_path)
 	}
 	/* The guard is in place before anything resolves: nothing leaks
 	 * while the rest starts, and a failure below stays fail closed. */
-	if (daemon_signals(d) || daemon_serve_init(d) || daemon_link_monitor(d))
+	if (daemon_signals(d) || daemon_serve_init(d) || daemon_link_monitor(d) ||
+	    dg_privs_drop(d->cfg->user, d->cfg->user_set))
 		goto out;
 	log_ready(d, "ready");
 	if (!dg_loop_run(&d->loop))

@@ -186,7 +186,8 @@ static void test_full_file(void **state)
 		     "Mode=drop\n"
 		     "Interface=eth0 wlan0\n"
 		     "GatewayInterface=lan0\n"
-		     "PinPath=/sys/fs/bpf/dg-test\n");
+		     "PinPath=/sys/fs/bpf/dg-test\n"
+		     "User=_dg-guard0\n");
 	assert_string_equal(cfg.source, "x.conf");
 	assert_int_equal(cfg.n_dns, 2);
 	assert_string_equal(server_str(&cfg.dns[1]),
@@ -211,6 +212,8 @@ static void test_full_file(void **state)
 	assert_int_equal(cfg.n_gw_ifaces, 1);
 	assert_string_equal(cfg.gw_ifaces[0], "lan0");
 	assert_string_equal(cfg.pin_path, "/sys/fs/bpf/dg-test");
+	assert_string_equal(cfg.user, "_dg-guard0");
+	assert_true(cfg.user_set);
 }
 
 /* Test that every key's bad values give one error naming line and key. */
@@ -270,6 +273,14 @@ static void test_bad_values(void **state)
 		  "x.conf:2: PinPath=: expected an absolute path, got 'bpf/dotguard'" },
 		{ "[Guard]\nPinPath=\n",
 		  "x.conf:2: PinPath=: expected an absolute path, got ''" },
+		{ "[Guard]\nUser=\n",
+		  "x.conf:2: User=: expected a user name (lower case, digits, '_', '-', up to 31 characters), got ''" },
+		{ "[Guard]\nUser=Root\n",
+		  "x.conf:2: User=: expected a user name (lower case, digits, '_', '-', up to 31 characters), got 'Root'" },
+		{ "[Guard]\nUser=../etc\n",
+		  "x.conf:2: User=: expected a user name (lower case, digits, '_', '-', up to 31 characters), got '../etc'" },
+		{ "[Guard]\nUser=abcdefghijklmnopqrstuvwxyz012345\n",
+		  "x.conf:2: User=: expected a user name (lower case, digits, '_', '-', up to 31 characters), got 'abcdefghijklmnopqrstuvwxyz012345'" },
 	};
 	size_t i;
 

@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#define _GNU_SOURCE
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/capability.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+
+#include "log.h"
+#include "privs.h"
+
+/* Newer than some headers. */
+#ifndef CAP_PERFMON
+#define CAP_PERFMON 38
+#endif
+#ifndef CAP_BPF
+#define CAP_BPF 39
+#endif
+#define CAP_MAX_KNOWN 63
+
+uint64_t dg_privs_keep_mask(void)
+{
+	return 1ull << CAP_NET_ADMIN | 1ull << CAP_BPF | 1ull << CAP_PERFMON |
+	       1ull << CAP_SYS_ADMIN | 1ull << CAP_DAC_OVERRIDE;
+}
+
+/* The permitted set now (systemd's CapabilityBoundingSet= may have
+ * trimmed it); no libcap, the raw v3 interface. */
+static uint64_t caps_permitted(void)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[2] = {};
+
+	if (syscall(SYS_capget, &hdr, data))
+		return 0;
+	return (uint64_t)data[1].permitted << 32 | data[0].permitted;
+}
+
+/* Permitted and effective = keep. */
+static int caps_set(uint64_t keep)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[2] = {};
+
+	data[0].permitted = data[0].effective = (uint32_t)keep;
+	data[1].permitted = data[1].effective = (uint32_t)(keep >> 32);
+	return syscall(SYS_capset, &hdr, data) ? -errno : 0;
+}
+
+int dg_privs_drop(const char *user, bool required)
+{
+	uint64_t keep = dg_privs_keep_mask() & caps_permitted();
+	struct passwd *pw;
+	int cap, err;
+
+	errno = 0;
+	pw = getpwnam(user);
+	if (!pw && required) {
+		log_error("User=%s: no such user (create it, or User=root to stay root)", user);
+		return -ENOENT;
+	}
+	if (!pw) {
+		log_warn("user %s does not exist: running as root (useradd --system --no-create-home --shell /usr/sbin/nologin %s)",
+			 user, user);
+		return 0;
+	}
+	if (pw->pw_uid == 0)
+		return 0;
+	/* Capabilities outside the set can never come back, not even
+	 * through an exec. EINVAL: a capability this kernel lacks. */
+	for (cap = 0; cap <= CAP_MAX_KNOWN; cap++)
+		if (!(keep & 1ull << cap) && prctl(PR_CAPBSET_READ, cap, 0, 0, 0) == 1 &&
+		    prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)) {
+			err = -errno;
+			goto fail;
+		}
+	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) || setgroups(0, NULL) ||
+	    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) ||
+	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid)) {
+		err = -errno;
+		goto fail;
+	}
+	err = caps_set(keep);
+	if (err)
+		goto fail;
+	prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
+	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+	if (keep != dg_privs_keep_mask())
+		log_warn("running as %s without some capabilities it uses (kept %#llx of %#llx): re-attaching after link changes may fail",
+			 user, (unsigned long long)keep,
+			 (unsigned long long)dg_privs_keep_mask());
+	else
+		log_info("running as %s (uid %u) with CAP_NET_ADMIN, CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN and CAP_DAC_OVERRIDE",
+			 user, (unsigned int)pw->pw_uid);
+	return 0;
+fail:
+	log_error("dropping privileges to %s: %s", user, strerror(-err));
+	return err;
+}
