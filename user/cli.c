@@ -13,6 +13,7 @@
 #include "guard.h"
 #include "log.h"
 #include "query.h"
+#include "doctor.h"
 #include "status.h"
 
 enum dg_opt_id {
@@ -183,6 +184,18 @@ static int cmd_query(const struct dg_args *a)
 	return err ? DG_EXIT_FAIL : DG_EXIT_OK;
 }
 
+static int cmd_doctor(const struct dg_args *a)
+{
+	struct dg_config *cfg = load_config(a);
+	int failed;
+
+	if (!cfg)
+		return DG_EXIT_FAIL;
+	failed = dg_doctor_run(cfg);
+	free(cfg);
+	return failed ? DG_EXIT_FAIL : DG_EXIT_OK;
+}
+
 static const struct dg_cmd commands[] = {
 	{ "run", cmd_run, COMMON, 0,
 	  "attach the guard, pin it, serve; SIGHUP reloads; the guard stays after exit" },
@@ -195,6 +208,8 @@ static const struct dg_cmd commands[] = {
 	  "remove the programs and pins: the only way to lift the guard" },
 	{ "check-config", cmd_check_config, COMMON, 0,
 	  "parse and validate the config; every error names FILE:LINE" },
+	{ "doctor", cmd_doctor, COMMON, 0,
+	  "check upstreams (TCP 853, chain, name, pin), the clock, resolv.conf, the guard" },
 	{ "help", cmd_help, 1u << OPT_HELP, 0, "list the commands" },
 };
 
