@@ -14,21 +14,9 @@ struct {
 	__uint(XDP_PASS, 1);
 } XDP_RUN_CONFIG(dg_xdp_gateway);
 
-static __always_inline __u32 dg_capture_action(const struct dg_pkt *p)
-{
-	__u32 zero = 0;
-	struct dg_policy *pol;
-
-	if (p->reason == DG_R_DNS_UDP4 || p->reason == DG_R_DNS_UDP6)
-		return DG_A_REDIRECT;
-	if (p->reason != DG_R_DNS_TCP4 && p->reason != DG_R_DNS_TCP6)
-		return DG_A_DROP;
-	pol = bpf_map_lookup_elem(&dg_policy, &zero);
-	return pol && (pol->flags & DG_POLICY_TCP_STEER) ? DG_A_REDIRECT : DG_A_DROP;
-}
-
 /* TCP/53 cannot ride AF_XDP: with steering in place it is redirected by
- * passing it up to tc ingress, which hands it to the daemon's listener. */
+ * passing it up to tc ingress, which hands it to the daemon's listener.
+ * One policy lookup, and only for TCP/53. */
 static __always_inline bool dg_tcp_steered(const struct dg_pkt *p)
 {
 	__u32 zero = 0;
@@ -46,19 +34,22 @@ int dg_xdp_gateway(struct xdp_md *ctx)
 	struct dg_pkt p;
 	__u32 action, key;
 	int ret = XDP_DROP;
+	bool steered;
 
 	dg_pkt_init(&p);
 	dg_classify((void *)(long)ctx->data, (void *)(long)ctx->data_end,
 		    dg_cfg.l3_only, &p);
+	steered = dg_tcp_steered(&p);
 	if (dg_cfg.hook == DG_HOOK_XDP_CAPTURE)
 		/* Only our tc guard sends here: UDP queries go to the daemon,
 		 * TCP/53 on to tc ingress when steering is in place, anything
 		 * else (later fragments, the near end's own chatter) stops: a
 		 * frame passed here could be routed out. */
-		action = dg_capture_action(&p);
+		action = p.reason == DG_R_DNS_UDP4 || p.reason == DG_R_DNS_UDP6 ||
+				 steered ? DG_A_REDIRECT : DG_A_DROP;
 	else
 		action = dg_decide(&p);
-	if (action == DG_A_REDIRECT && dg_tcp_steered(&p))
+	if (action == DG_A_REDIRECT && steered)
 		return dg_verdict_xdp(ctx, p.reason, action, XDP_PASS);
 	if (action == DG_A_REDIRECT) {
 		/* A queue past the XSKMAP's range has no socket of ours. */

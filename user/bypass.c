@@ -27,7 +27,6 @@ struct bypass_port {
 	uint8_t reply_mac[6];
 	unsigned int mtu;
 	char ifname[16];
-	unsigned int queue;
 };
 
 struct dg_bypass {
@@ -133,7 +132,6 @@ static void bypass_frame(void *arg, const uint8_t *frame, size_t len)
 	br->port = p;
 	br->f = f;
 	br->r.reply = bypass_reply;
-	br->r.owner = p;
 	br->r.start = b->loop->now;
 	rc = dg_dns_parse_query(frame + f.dns_off, f.dns_len, &br->r.q);
 	/* No header, or a response: answering could start a loop. */
@@ -214,7 +212,6 @@ int dg_bypass_add(struct dg_bypass *b, const char *ifname, uint32_t slot,
 		if (reply_mac)
 			memcpy(p->reply_mac, reply_mac, 6);
 		p->mtu = mtu;
-		p->queue = q;
 		snprintf(p->ifname, sizeof(p->ifname), "%s", ifname);
 		dg_defer_init(&p->kick, bypass_kick);
 		err = dg_xsk_open(&p->xsk, ifname, q, b->xskmap_fd,

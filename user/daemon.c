@@ -320,12 +320,11 @@ static void daemon_signal(struct dg_loop *l, uint32_t events, void *arg)
 
 /* Is this link one of the interfaces we guard (by name, or by index for
  * one that is going away)? */
-static bool daemon_link_matters(const struct dg_link *link, bool deleted, void *arg)
+static bool daemon_link_matters(const struct dg_link *link, void *arg)
 {
 	struct daemon *d = arg;
 	int i;
 
-	(void)deleted;
 	for (i = 0; i < d->n_targets; i++) {
 		const struct dg_target *t = &d->targets[i];
 

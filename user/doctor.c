@@ -189,12 +189,29 @@ static void check_resolv_conf(struct doctor *dr)
 		    "put 'nameserver 127.0.0.53' first; bypass queries are still caught by the guard, but cost a detour");
 }
 
+/* Port-53 packets the guard did not let pass at an uplink or LAN port
+ * (the capture end sees the same packets again: not counted twice). */
+static __u64 slot_caught(const struct dg_snapshot *s, int slot)
+{
+	__u64 n = 0;
+	int r, a;
+
+	if (s->att[slot].hook != DG_HOOK_TC_EGRESS &&
+	    s->att[slot].hook != DG_HOOK_XDP_GATEWAY)
+		return 0;
+	for (r = DG_R_DNS_UDP4; r <= DG_R_DNS_TCP6; r++)
+		for (a = 0; a < DG_ACTION_MAX; a++)
+			if (a != DG_A_PASS)
+				n += s->sum[slot][r][a].packets;
+	return n;
+}
+
 static void check_guard(struct doctor *dr, const struct dg_config *cfg)
 {
 	struct dg_snapshot *s = calloc(1, sizeof(*s));
 	char detail[160];
 	__u64 caught = 0;
-	int slot, r, a, err, used = 0;
+	int slot, err, used = 0;
 
 	if (!s)
 		return;
@@ -217,12 +234,7 @@ static void check_guard(struct doctor *dr, const struct dg_config *cfg)
 		else
 			say(dr, "fail", "guard", detail,
 			    "not in place: restart dotguard to attach it again");
-		for (r = 0; r < DG_REASON_MAX; r++)
-			for (a = 0; a < DG_ACTION_MAX; a++)
-				if (dg_reason_is_dns(r) && a != DG_A_PASS &&
-				    (s->att[slot].hook == DG_HOOK_TC_EGRESS ||
-				     s->att[slot].hook == DG_HOOK_XDP_GATEWAY))
-					caught += s->sum[slot][r][a].packets;
+		caught += slot_caught(s, slot);
 	}
 	if (!used)
 		say(dr, "fail", "guard", "no attach point recorded", "start it: dotguard run");

@@ -91,7 +91,6 @@ static int target_add(struct dg_target *t, int n, int max, const char *ifname,
 	return n + 1;
 }
 
-
 int dg_guard_targets_refresh(const struct dg_target *old, int n_old,
 			     struct dg_target *t, int max)
 {
@@ -301,16 +300,19 @@ int dg_guard_set_capture(struct dg_guard *g, int ifindex, bool tcp_steer)
 	struct dg_policy pol = {};
 	__u32 zero = 0;
 
-	if (bpf_map_lookup_elem(g->policy_fd, &zero, &pol) ||
-	    (pol.capture_ifindex = ifindex,
-	     pol.flags = tcp_steer ? pol.flags | DG_POLICY_TCP_STEER :
-				     pol.flags & ~DG_POLICY_TCP_STEER,
-	     bpf_map_update_elem(g->policy_fd, &zero, &pol, BPF_ANY))) {
-		log_error("writing the redirect target to the policy map: %s",
-			  strerror(errno));
-		return -errno;
-	}
-	return 0;
+	if (bpf_map_lookup_elem(g->policy_fd, &zero, &pol))
+		goto fail;
+	pol.capture_ifindex = ifindex;
+	if (tcp_steer)
+		pol.flags |= DG_POLICY_TCP_STEER;
+	else
+		pol.flags &= ~DG_POLICY_TCP_STEER;
+	if (!bpf_map_update_elem(g->policy_fd, &zero, &pol, BPF_ANY))
+		return 0;
+fail:
+	log_error("writing the redirect target to the policy map: %s",
+		  strerror(errno));
+	return -errno;
 }
 
 int dg_guard_slot_of(struct dg_guard *g, int ifindex, enum dg_hook hook, __u32 *slot)

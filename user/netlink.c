@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <net/if.h> /* before linux/if*.h: libc-compat needs it first */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <limits.h>
 #include <string.h>
@@ -104,7 +103,8 @@ static int link_cb(const struct nlmsghdr *nlh, void *data)
 	struct ifinfomsg *ifm = mnl_nlmsg_get_payload(nlh);
 	struct dg_link *link = data;
 
-	if (nlh->nlmsg_type != RTM_NEWLINK)
+	/* A deletion names the link the same way. */
+	if (nlh->nlmsg_type != RTM_NEWLINK && nlh->nlmsg_type != RTM_DELLINK)
 		return MNL_CB_OK;
 	if (mnl_attr_parse(nlh, sizeof(*ifm), link_attr_cb, tb) < 0)
 		return MNL_CB_ERROR;
@@ -400,7 +400,7 @@ int dg_nl_route_local_all(bool add, int family, unsigned int table)
 int dg_nl_monitor_open(void)
 {
 	struct mnl_socket *nl;
-	int fd, flags;
+	int fd;
 
 	nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (!nl)
@@ -410,14 +410,11 @@ int dg_nl_monitor_open(void)
 		mnl_socket_close(nl);
 		return fd;
 	}
-	/* Keep the fd, drop libmnl's wrapper (it holds nothing else). */
+	/* Keep the (non-blocking) fd, drop libmnl's wrapper: it holds
+	 * nothing else. */
 	fd = dup(mnl_socket_get_fd(nl));
 	mnl_socket_close(nl);
-	if (fd < 0)
-		return -errno;
-	flags = fcntl(fd, F_GETFL);
-	fcntl(fd, F_SETFL, flags | O_NONBLOCK);
-	return fd;
+	return fd < 0 ? -errno : fd;
 }
 
 struct monitor_ctx {
@@ -431,24 +428,8 @@ static int monitor_cb(const struct nlmsghdr *nlh, void *data)
 	struct monitor_ctx *m = data;
 	struct dg_link link = {};
 
-	if (nlh->nlmsg_type != RTM_NEWLINK && nlh->nlmsg_type != RTM_DELLINK)
-		return MNL_CB_OK;
-	/* link_cb reads RTM_NEWLINK; a deletion names the link the same way. */
-	if (nlh->nlmsg_type == RTM_NEWLINK) {
-		if (link_cb(nlh, &link) != MNL_CB_OK)
-			return MNL_CB_OK;
-	} else {
-		const struct nlattr *tb[IFLA_MAX + 1] = {};
-		struct ifinfomsg *ifm = mnl_nlmsg_get_payload(nlh);
-
-		if (mnl_attr_parse(nlh, sizeof(*ifm), link_attr_cb, tb) < 0)
-			return MNL_CB_OK;
-		link.ifindex = ifm->ifi_index;
-		if (tb[IFLA_IFNAME])
-			snprintf(link.ifname, sizeof(link.ifname), "%s",
-				 mnl_attr_get_str(tb[IFLA_IFNAME]));
-	}
-	if (m->fn(&link, nlh->nlmsg_type == RTM_DELLINK, m->arg))
+	if (link_cb(nlh, &link) == MNL_CB_OK && link.ifindex &&
+	    m->fn(&link, m->arg))
 		m->n++;
 	return MNL_CB_OK;
 }

@@ -58,10 +58,9 @@ int dg_nl_route_local_all(bool add, int family, unsigned int table);
  * epoll. Returns the fd or -errno. */
 int dg_nl_monitor_open(void);
 
-/* Called per link event (deleted: RTM_DELLINK); returns true if it
+/* Called per link event (new, changed or deleted); returns true if it
  * matters to the caller. */
-typedef bool (*dg_nl_link_event_fn)(const struct dg_link *link, bool deleted,
-				    void *arg);
+typedef bool (*dg_nl_link_event_fn)(const struct dg_link *link, void *arg);
 
 /* Read the pending events (bounded); returns how many mattered, counting
  * a lost burst (socket overrun) as one. */
