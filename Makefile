@@ -18,12 +18,13 @@ BPFTOOL ?= bpftool
 # never inside the files. SYSCONFDIR stays /etc whatever PREFIX is: that
 # is where dotguard looks by default. UNITDIR: $(PREFIX)/lib/systemd/system
 # is on systemd's search path for PREFIX=/usr and /usr/local; for any other
-# PREFIX set UNITDIR=/etc/systemd/system.
+# PREFIX set UNITDIR=/etc/systemd/system (and SYSUSERSDIR=/etc/sysusers.d).
 PREFIX ?= /usr/local
 DESTDIR ?=
 SBINDIR ?= $(PREFIX)/sbin
 SYSCONFDIR ?= /etc
 UNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 MANDIR ?= $(PREFIX)/share/man
 
 ifeq ($(SAN),1)
@@ -61,7 +62,7 @@ BENCH_BINS := $(patsubst tools/bench/%.c,$(OUT)/bench/%,$(BENCH_SRCS))
 DEB_PKGS := clang llvm bpftool libbpf-dev libxdp-dev libwolfssl-dev libmnl-dev \
 	libelf-dev zlib1g-dev pkg-config libcmocka-dev libclang-rt-14-dev \
 	iproute2 iputils-ping tcpdump bind9-dnsutils knot-dnsutils unbound dnsperf openssl \
-	python3 groff-base systemd
+	python3 groff-base systemd ansible-core
 # Only the bench-dot and bench-bypass targets need these: the peers they
 # measure (Stubby; nftables for bench-bypass's DNAT guard) and their plots.
 BENCH_PKGS := stubby gnuplot-nox nftables
@@ -86,12 +87,14 @@ help:
 	@echo '  bench-dot      DoT forwarders side by side: dotguard, Stubby, unbound'
 	@echo '  bench-bypass   rogue-server queries through the guard vs the stub vs DNAT+Stubby'
 	@echo '  vmlinux        regenerate vmlinux.h from this kernel'
-	@echo '  install        binary, /etc/dotguard/dotguard.conf (kept if present), systemd unit, man pages'
+	@echo '  install        binary, /etc/dotguard/dotguard.conf (kept if present), systemd unit,'
+	@echo '                 sysusers.d entry (the dotguard user), man pages'
 	@echo '  uninstall      remove them again (a config you changed stays)'
 	@echo '  clean          remove build output'
 	@echo 'Variables: V=1 (show commands), SAN=1'
 	@echo '  install: DESTDIR, PREFIX (/usr/local), SBINDIR ($$(PREFIX)/sbin), SYSCONFDIR (/etc),'
-	@echo '           UNITDIR ($$(PREFIX)/lib/systemd/system), MANDIR ($$(PREFIX)/share/man)'
+	@echo '           UNITDIR ($$(PREFIX)/lib/systemd/system), SYSUSERSDIR ($$(PREFIX)/lib/sysusers.d),'
+	@echo '           MANDIR ($$(PREFIX)/share/man)'
 
 deps:
 	$(Q)$(MAKE) --no-print-directory install-pkgs PKGS='$(DEB_PKGS)'
@@ -206,10 +209,14 @@ demo: deps dotguard
 CONF_DIR := $(DESTDIR)$(SYSCONFDIR)/dotguard
 INSTALLED_CONF := $(CONF_DIR)/dotguard.conf
 INSTALLED := $(DESTDIR)$(SBINDIR)/dotguard $(DESTDIR)$(UNITDIR)/dotguard.service \
+	$(DESTDIR)$(SYSUSERSDIR)/dotguard.conf \
 	$(DESTDIR)$(MANDIR)/man8/dotguard.8 $(DESTDIR)$(MANDIR)/man5/dotguard.conf.5
 
 # The unit names the installed paths (without DESTDIR). A config already
-# there is the administrator's: never overwritten.
+# there is the administrator's: never overwritten. Installed into the
+# real / (no DESTDIR), the dotguard user is created at once; a package
+# built with DESTDIR leaves that to systemd-sysusers at boot or in its
+# postinst.
 install: dotguard
 	$(call msg,INSTALL,$(DESTDIR)$(SBINDIR)/dotguard)
 	$(Q)install -D -m 0755 $(OUT)/dotguard $(DESTDIR)$(SBINDIR)/dotguard
@@ -217,6 +224,8 @@ install: dotguard
 	$(Q)sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
 		tools/systemd/dotguard.service >$(OUT)/dotguard.service
 	$(Q)install -D -m 0644 $(OUT)/dotguard.service $(DESTDIR)$(UNITDIR)/dotguard.service
+	$(call msg,INSTALL,$(DESTDIR)$(SYSUSERSDIR)/dotguard.conf)
+	$(Q)install -D -m 0644 tools/systemd/dotguard.sysusers $(DESTDIR)$(SYSUSERSDIR)/dotguard.conf
 	$(call msg,INSTALL,$(DESTDIR)$(MANDIR)/man8/dotguard.8 man5/dotguard.conf.5)
 	$(Q)install -D -m 0644 man/dotguard.8 $(DESTDIR)$(MANDIR)/man8/dotguard.8
 	$(Q)install -D -m 0644 man/dotguard.conf.5 $(DESTDIR)$(MANDIR)/man5/dotguard.conf.5
@@ -230,6 +239,14 @@ install: dotguard
 	else \
 		printf '  %-8s %s\n' INSTALL "$(INSTALLED_CONF)"; \
 		install -m 0644 tools/dotguard.conf $(INSTALLED_CONF) || exit 1; \
+	fi
+	$(Q)if [ -z "$(DESTDIR)" ]; then \
+		if command -v systemd-sysusers >/dev/null; then \
+			printf '  %-8s %s\n' SYSUSERS "the dotguard user"; \
+			systemd-sysusers $(SYSUSERSDIR)/dotguard.conf || exit 1; \
+		else \
+			printf '  %-8s %s\n' NOTE "no systemd-sysusers: create the user with useradd --system --no-create-home --shell /usr/sbin/nologin dotguard"; \
+		fi; \
 	fi
 
 # Removes what install put there; a config that differs from the shipped

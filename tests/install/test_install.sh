@@ -4,7 +4,8 @@
 # Test that `make install` and `make uninstall`, with DESTDIR and PREFIX,
 # put exactly the expected tree in place and take all of it away again:
 # the binary, the default config (never overwriting one the administrator
-# changed), the systemd unit with its paths filled in, and the man pages.
+# changed), the systemd unit with its paths filled in, the sysusers.d entry
+# for the dotguard user (applied to a copy of the tree), and the man pages.
 # Everything happens under a private temp dir, never in the real /. Prints
 # "ok: ..." or "FAIL: ..." per check and ends with "N passed, N failed".
 #
@@ -109,6 +110,7 @@ UNIT=usr/lib/systemd/system/dotguard.service
 CONF=etc/dotguard/dotguard.conf
 MAN8=usr/share/man/man8/dotguard.8
 MAN5=usr/share/man/man5/dotguard.conf.5
+SYSU=usr/lib/sysusers.d/dotguard.conf
 
 echo "-- make install DESTDIR=\$tmp PREFIX=/usr"
 if make_in install PREFIX=/usr; then
@@ -118,10 +120,11 @@ else
 	sed 's/^/    /' "$tmp/make.log"
 fi
 check_eq "installed files" \
-	"$(printf '%s\n' "$CONF" "$BIN" "$UNIT" "$MAN5" "$MAN8" | sort | tr '\n' ' ')" \
+	"$(printf '%s\n' "$CONF" "$BIN" "$UNIT" "$SYSU" "$MAN5" "$MAN8" | sort | tr '\n' ' ')" \
 	"$(tree_files | tr '\n' ' ')"
 check_eq "mode of the binary" 755 "$(mode_of "$BIN")"
 check_eq "mode of the unit" 644 "$(mode_of "$UNIT")"
+check_eq "mode of the sysusers.d entry" 644 "$(mode_of "$SYSU")"
 check_eq "mode of the config" 644 "$(mode_of "$CONF")"
 check_eq "mode of the config dir" 755 "$(mode_of etc/dotguard)"
 check_eq "modes of the man pages" "644 644" "$(mode_of "$MAN8") $(mode_of "$MAN5")"
@@ -159,6 +162,28 @@ if command -v systemd-analyze >/dev/null; then
 		systemd-analyze verify --man=no "$tmp/dotguard.service"
 else
 	skip "systemd-analyze not installed: unit not verified"
+fi
+
+echo "-- the dotguard user"
+# A DESTDIR install is staging: it must not create users anywhere.
+check_eq "a DESTDIR install creates no user (no passwd in the tree)" no \
+	"$([ -e "$D/etc/passwd" ] && echo yes || echo no)"
+if command -v systemd-sysusers >/dev/null; then
+	# What systemd-sysusers does with the entry at boot, done on a copy
+	# of the tree (it leaves lock files behind).
+	S=$tmp/sysroot
+	cp -a "$D" "$S"
+	systemd-sysusers --root="$S" >"$tmp/sysusers.log" 2>&1
+	check_eq "systemd-sysusers --root accepts the entry (exit code)" 0 $?
+	IFS=: read -r u _ uid gid _ home shell <<<"$(grep '^dotguard:' "$S/etc/passwd" 2>/dev/null)"
+	check_eq "it creates the user the daemon drops to (User= default)" dotguard "${u:-}"
+	check_eq "  a system account (uid < 1000) with its own group" 1 \
+		"$([ "${uid:-1000}" -lt 1000 ] && grep -q "^dotguard:x:$gid:" "$S/etc/group" && echo 1)"
+	check_eq "  no home, no login" "/ /usr/sbin/nologin" "${home:-} ${shell:-}"
+	check_eq "  no password" '!*' "$(grep '^dotguard:' "$S/etc/shadow" 2>/dev/null | cut -d: -f2)"
+	rm -rf "$S"
+else
+	skip "systemd-sysusers not installed: the sysusers.d entry not applied"
 fi
 
 echo "-- the config"
@@ -239,7 +264,7 @@ make_in install PREFIX=/usr || fail "make install over a changed config failed"
 check "install does not overwrite a changed config" cmp "$tmp/mine.conf" "$D/$CONF"
 check_eq "  ... and says so" 1 "$(grep -c "KEEP .*$CONF" "$tmp/make.log")"
 check_eq "  ... and installs the rest" \
-	"$(printf '%s\n' "$CONF" "$BIN" "$UNIT" "$MAN5" "$MAN8" | sort | tr '\n' ' ')" \
+	"$(printf '%s\n' "$CONF" "$BIN" "$UNIT" "$SYSU" "$MAN5" "$MAN8" | sort | tr '\n' ' ')" \
 	"$(tree_files | tr '\n' ' ')"
 make_in uninstall PREFIX=/usr || fail "make uninstall (last) failed"
 check_eq "the last uninstall leaves only the changed config" "$CONF" \
