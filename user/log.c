@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
 
@@ -35,25 +39,53 @@ void log_set_sink(dg_log_sink_fn fn, void *arg)
 	log_sink_arg = arg;
 }
 
+/* syslog(3) priorities, for journald's "<N>" line prefix (sd-daemon(3)). */
+static const int level_prio[] = {
+	[DG_LOG_ERROR] = 3, [DG_LOG_WARN] = 4, [DG_LOG_INFO] = 6,
+	[DG_LOG_DEBUG] = 7, [DG_LOG_VERBOSE] = 7,
+};
+
+/* Is stderr the journal's stream (systemd sets JOURNAL_STREAM=DEV:INODE
+ * for the service's own stderr)? Then each line starts with its syslog
+ * priority, which journald strips and keeps, so `journalctl -p warning`
+ * works; and no "dotguard: ", journald names the unit. Asked per line,
+ * which costs an fstat: log lines are events, not packets. */
+static bool stderr_is_journal(void)
+{
+	unsigned long long dev, ino;
+	const char *e = getenv("JOURNAL_STREAM");
+	struct stat st;
+
+	return e && sscanf(e, "%llu:%llu", &dev, &ino) == 2 &&
+	       !fstat(STDERR_FILENO, &st) &&
+	       (unsigned long long)st.st_dev == dev &&
+	       (unsigned long long)st.st_ino == ino;
+}
+
 /* loc: length of a "FILE:LINE: " prefix in buf, 0 when there is none. */
 static void log_emit(enum dg_log_level level, char *buf, size_t loc)
 {
-	size_t n = strlen(buf);
+	size_t n = strlen(buf), i;
+	char head[16];
 
-	/* One event, one line: library messages often end in '\n'. */
+	/* One event, one line: library messages often end in '\n', and a
+	 * control character inside would split or garble the line. */
 	while (n && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
 		buf[--n] = '\0';
+	for (i = 0; i < n; i++)
+		if ((unsigned char)buf[i] < 0x20 || buf[i] == 0x7f)
+			buf[i] = ' ';
 	if (log_sink) {
 		log_sink(level, buf, log_sink_arg);
 		return;
 	}
-	if (loc)
-		fprintf(stderr, "%.*s%s%s\n", (int)loc, buf,
-			level == DG_LOG_WARN ? "warning: " : "", buf + loc);
-	else if (level <= DG_LOG_WARN)
-		fprintf(stderr, "dotguard: %s: %s\n", level_names[level], buf);
+	/* "FILE:LINE: error: msg" is compiler style, so editors jump to it. */
+	if (stderr_is_journal())
+		snprintf(head, sizeof(head), "<%d>", level_prio[level]);
 	else
-		fprintf(stderr, "dotguard: %s\n", buf);
+		snprintf(head, sizeof(head), "%s", loc ? "" : "dotguard: ");
+	fprintf(stderr, "%s%.*s%s: %s\n", head, (int)loc, buf,
+		level_names[level], buf + loc);
 }
 
 void log_vmsg(enum dg_log_level level, const char *fmt, va_list ap)

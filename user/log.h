@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * One leveled logger for dotguard and the libraries it drives.
- * Messages are one line each, on stderr. libbpf and libxdp (and later
- * wolfSSL) are routed here too: their warnings show with -v, the rest
- * with -vv, so by default a failure is our one line, not a library dump.
+ * Messages are one line each, on stderr, with their level:
+ * "dotguard: warning: msg", or "FILE:LINE: error: msg" about a config
+ * line. When stderr is the journal (a systemd service) each line starts
+ * with its syslog priority instead ("<4>warning: msg"), so journald keeps
+ * the level. libbpf, libxdp and wolfSSL are routed here too: their
+ * warnings show with -v, the rest with -vv, so by default a failure is
+ * our one line, not a library dump.
  */
 #ifndef DG_LOG_H
 #define DG_LOG_H
@@ -13,9 +17,9 @@
 enum dg_log_level {
 	DG_LOG_ERROR = 0,	/* always shown */
 	DG_LOG_WARN,		/* always shown */
-	DG_LOG_INFO,		/* default */
-	DG_LOG_DEBUG,		/* -v */
-	DG_LOG_VERBOSE,		/* -vv: per-query, per-packet */
+	DG_LOG_INFO,		/* default: events (start, reload, upstream down) */
+	DG_LOG_DEBUG,		/* -v: also one line per query, per connection */
+	DG_LOG_VERBOSE,		/* -vv: also per packet, and library detail */
 };
 
 /* Where messages go; tests install their own to capture exact text. */
@@ -35,9 +39,8 @@ void log_vmsg(enum dg_log_level level, const char *fmt, va_list ap)
 
 /*
  * A diagnostic about a place in a file, compiler-style, so editors and
- * scripts can jump to it: "FILE:LINE: msg" for errors and
- * "FILE:LINE: warning: msg" for warnings on stderr. A sink receives
- * "FILE:LINE: msg" at the given level.
+ * scripts can jump to it: "FILE:LINE: error: msg" or "FILE:LINE: warning:
+ * msg" on stderr. A sink receives "FILE:LINE: msg" at the given level.
  */
 void log_at(enum dg_log_level level, const char *file, unsigned int line,
 	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
