@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -96,6 +97,25 @@ out:
 	free(br);
 }
 
+/* The client's address and port, for the query log. */
+static void bypass_peer(struct dg_req *r, const struct dg_frame *f)
+{
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&r->peer;
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&r->peer;
+
+	if (f->family == 4) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(f->sport);
+		memcpy(&s4->sin_addr, f->saddr, 4);
+		r->peer_len = sizeof(*s4);
+	} else {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(f->sport);
+		memcpy(&s6->sin6_addr, f->saddr, 16);
+		r->peer_len = sizeof(*s6);
+	}
+}
+
 /* The largest DNS answer one frame on this link carries. */
 static size_t bypass_limit(const struct bypass_port *p, const struct dg_frame *f)
 {
@@ -133,6 +153,8 @@ static void bypass_frame(void *arg, const uint8_t *frame, size_t len)
 	br->f = f;
 	br->r.reply = bypass_reply;
 	br->r.start = b->loop->now;
+	br->r.via = "caught udp";
+	bypass_peer(&br->r, &f);
 	rc = dg_dns_parse_query(frame + f.dns_off, f.dns_len, &br->r.q);
 	/* No header, or a response: answering could start a loop. */
 	if (rc < 0 || (br->r.q.flags & DG_DNS_QR)) {

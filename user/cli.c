@@ -35,7 +35,7 @@ struct dg_opt {
 static const struct dg_opt options[OPT_MAX] = {
 	[OPT_CONFIG] = { "config", 'c', "FILE",
 			 "config file (default " DG_CONFIG_PATH_DEFAULT ")" },
-	[OPT_VERBOSE] = { "verbose", 'v', NULL, "more detail; repeat for more" },
+	[OPT_VERBOSE] = { "verbose", 'v', NULL, "one line per query; twice: per packet too" },
 	[OPT_JSON] = { "json", 0, NULL, "print JSON for scripts" },
 	[OPT_PROMETHEUS] = { "prometheus", 0, NULL,
 			     "print the Prometheus text exposition format" },

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <arpa/inet.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +16,46 @@ static struct dg_daemon_stats *res_stats(struct dg_resolver *res)
 	return res->stats->s;
 }
 
-static void res_send(struct dg_resolver *res, struct dg_req *r, int len)
+/* "192.0.2.1#53000", "[2001:db8::1]#53000", or "-" when not known. */
+static void res_peer_text(const struct dg_req *r, char *out, size_t cap)
+{
+	const struct sockaddr_in6 *s6 = (const void *)&r->peer;
+	const struct sockaddr_in *s4 = (const void *)&r->peer;
+	char a[INET6_ADDRSTRLEN];
+
+	if (r->peer_len && s4->sin_family == AF_INET &&
+	    inet_ntop(AF_INET, &s4->sin_addr, a, sizeof(a)))
+		snprintf(out, cap, "%s#%u", a, ntohs(s4->sin_port));
+	else if (r->peer_len && s6->sin6_family == AF_INET6 &&
+		 inet_ntop(AF_INET6, &s6->sin6_addr, a, sizeof(a)))
+		snprintf(out, cap, "[%s]#%u", a, ntohs(s6->sin6_port));
+	else
+		snprintf(out, cap, "-");
+}
+
+/* One line per answered query, at --verbose only: who asked what, by
+ * which path, the answer's RCODE and where it came from. */
+static void res_log_query(struct dg_resolver *res, const struct dg_req *r,
+			  int len, const char *how)
+{
+	char name[DG_DNS_NAME_MAX * 4 + 1], type[16], peer[INET6_ADDRSTRLEN + 10];
+
+	if (log_get_level() < DG_LOG_DEBUG)
+		return;
+	if (!r->q.q.name_len ||
+	    dg_dns_name_to_text(r->q.q.name, r->q.q.name_len, name, sizeof(name)) < 0)
+		snprintf(name, sizeof(name), "(no question)");
+	res_peer_text(r, peer, sizeof(peer));
+	log_debug("query %s %s from %s (%s): %s in %" PRIu64 " us, %s", name,
+		  dg_dns_type_name(r->q.q.qtype, type, sizeof(type)), peer,
+		  r->via ? r->via : "?",
+		  len >= DG_DNS_HDR_LEN ? dg_dns_rcode_name(res->out[3] & 0xf) : "SERVFAIL",
+		  (res->loop->now - r->start) / 1000, how);
+}
+
+/* how: where the answer came from, for the query log. */
+static void res_send(struct dg_resolver *res, struct dg_req *r, int len,
+		     const char *how)
 {
 	struct dg_daemon_stats *s = res_stats(res);
 
@@ -28,6 +68,7 @@ static void res_send(struct dg_resolver *res, struct dg_req *r, int len)
 	dg_stat_add(&s->answers, 1);
 	if (len >= DG_DNS_HDR_LEN && (res->out[2] & (DG_DNS_TC >> 8)))
 		dg_stat_add(&s->truncated, 1);
+	res_log_query(res, r, len, how);
 	r->reply(r, res->out, len);
 }
 
@@ -39,7 +80,8 @@ void dg_resolve_error(struct dg_resolver *res, struct dg_req *r,
 	dg_stat_add(rcode == DG_RCODE_REFUSED ? &s->refused :
 		    rcode == DG_RCODE_SERVFAIL ? &s->servfail : &s->formerr, 1);
 	res_send(res, r, dg_dns_build_error(res->out, sizeof(res->out), &r->q,
-					    question_ok, rcode, NULL));
+					    question_ok, rcode, NULL),
+		 r->q.q.name_len ? "answered here" : "not a query");
 }
 
 struct res_wait {
@@ -60,8 +102,10 @@ static void res_upstream_done(void *arg, const uint8_t *msg, size_t len,
 
 	free(w);
 	if (!msg) {
-		log_verbose("no upstream answered in time: SERVFAIL");
-		dg_resolve_error(res, r, true, DG_RCODE_SERVFAIL);
+		dg_stat_add(&res_stats(res)->servfail, 1);
+		res_send(res, r, dg_dns_build_error(res->out, sizeof(res->out), &r->q,
+						    true, DG_RCODE_SERVFAIL, NULL),
+			 "no upstream answered in time");
 		return;
 	}
 	if (res->cache && !(ri->negative && res->cfg->cache == DG_CACHE_NO_NEGATIVE)) {
@@ -72,7 +116,7 @@ static void res_upstream_done(void *arg, const uint8_t *msg, size_t len,
 		 label, rtt_us);
 	n = dg_dns_answer_for_client(res->out, sizeof(res->out), msg, len, ri,
 				     &r->q, 0, r->limit, info);
-	res_send(res, r, n);
+	res_send(res, r, n, info);
 }
 
 static bool res_from_hosts(struct dg_resolver *res, struct dg_req *r)
@@ -89,7 +133,8 @@ static bool res_from_hosts(struct dg_resolver *res, struct dg_req *r)
 		return false;
 	dg_stat_add(&res_stats(res)->hosts_answers, 1);
 	res_send(res, r, dg_dns_build_local(res->out, sizeof(res->out), &r->q,
-					    addrs, n, HOSTS_TTL, "source=hosts"));
+					    addrs, n, HOSTS_TTL, "source=hosts"),
+		 "source=hosts");
 	return true;
 }
 
@@ -112,7 +157,8 @@ static bool res_from_cache(struct dg_resolver *res, struct dg_req *r)
 	snprintf(info, sizeof(info), "cache=hit age=%u", age);
 	res_send(res, r, dg_dns_answer_for_client(res->out, sizeof(res->out),
 						  e->msg, e->len, &e->info,
-						  &r->q, age, r->limit, info));
+						  &r->q, age, r->limit, info),
+		 info);
 	return true;
 }
 

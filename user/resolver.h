@@ -30,8 +30,9 @@ struct dg_req {
 	uint64_t start;		/* loop time when it arrived */
 	dg_req_reply_fn reply;
 	void *owner;		/* the transport's (socket, TCP connection) */
-	struct sockaddr_storage peer;
+	struct sockaddr_storage peer;	/* the client, for the query log */
 	socklen_t peer_len;
+	const char *via;	/* its path in: "udp", "tcp", "caught tcp", "caught udp" */
 };
 
 struct dg_resolver {

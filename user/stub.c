@@ -52,6 +52,9 @@ struct stub_tcp {
 	size_t wlen, wcap;
 	int outstanding;	/* queries not yet answered */
 	bool dead;
+	bool steered;		/* caught by the guard (tc-steer), not a stub client */
+	struct sockaddr_storage peer;
+	socklen_t peer_len;
 	struct dg_timer idle;
 	struct dg_defer release;
 };
@@ -223,6 +226,7 @@ static void udp_read(struct dg_loop *l, uint32_t events, void *arg)
 			u->sock = ss;
 			u->r.reply = udp_reply;
 			u->r.owner = ss;
+			u->r.via = "udp";
 			u->r.start = l->now;
 			memcpy(&u->r.peer, &peers[i], mm[i].msg_hdr.msg_namelen);
 			u->r.peer_len = mm[i].msg_hdr.msg_namelen;
@@ -343,6 +347,9 @@ static void tcp_frames(struct stub_tcp *t)
 		}
 		r->reply = tcp_reply;
 		r->owner = t;
+		r->via = t->steered ? "caught tcp" : "tcp";
+		memcpy(&r->peer, &t->peer, t->peer_len);
+		r->peer_len = t->peer_len;
 		r->limit = DG_DNS_MSG_MAX;
 		r->start = s->loop->now;
 		t->outstanding++;
@@ -438,6 +445,9 @@ static void tcp_accept(struct dg_loop *l, uint32_t events, void *arg)
 		}
 		t->stub = s;
 		t->fd = fd;
+		t->steered = ss->steered;
+		memcpy(&t->peer, &peer, plen);
+		t->peer_len = plen;
 		dg_timer_init(&t->idle, tcp_idle);
 		dg_defer_init(&t->release, tcp_release);
 		if (dg_io_add(l, &t->io, fd, EPOLLIN, tcp_io, t)) {

@@ -376,14 +376,15 @@ _detach()
 	timeout 20 ip netns exec "$1" "$DOTGUARD" detach -c "$2"
 }
 
-# dg_start NS [ARGS...]: `dotguard run -c $CONF -v` in the background,
-# stderr to $T/dg.log (appended). Sets DG_PID.
+# dg_start NS [ARGS...]: `dotguard run -c $CONF -v` in the background
+# (DG_QUIET=1: without -v), stderr to $T/dg.log (appended). Sets DG_PID.
 dg_start()
 {
-	local n=$1
+	local n=$1 v=(-v)
 	shift
+	[ "${DG_QUIET:-0}" = 1 ] && v=()
 	_arm_detach "$n"
-	ip netns exec "$n" "$DOTGUARD" run -c "$CONF" -v "$@" \
+	ip netns exec "$n" "$DOTGUARD" run -c "$CONF" "${v[@]}" "$@" \
 		</dev/null >>"$T/dg.log" 2>&1 &
 	DG_PID=$!
 	defer kill_pid "$DG_PID"
