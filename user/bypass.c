@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <arpa/inet.h>
 #include <errno.h>
+#include <net/if.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,9 @@ struct bypass_port {
 	uint8_t reply_mac[6];
 	unsigned int mtu;
 	char ifname[16];
+	int ifindex;		/* the interface the socket is bound to */
+	unsigned int inflight;	/* queries taken here, not yet answered */
+	bool gone;		/* its interface went away: sockets closed */
 };
 
 struct dg_bypass {
@@ -36,6 +40,7 @@ struct dg_bypass {
 	int xskmap_fd;
 	struct bypass_port *ports[DG_MAX_SLOTS * DG_MAX_QUEUES];
 	unsigned int n_ports;
+	uint64_t gone_rx_drops;	/* of sockets closed since: the counter never goes back */
 };
 
 /* A query taken from a frame: the frame's addressing for the answer. */
@@ -55,13 +60,30 @@ static void bypass_kick(struct dg_loop *l, struct dg_defer *d)
 	struct bypass_port *p = (struct bypass_port *)((char *)d - offsetof(struct bypass_port, kick));
 
 	(void)l;
-	dg_xsk_kick(p->xsk);
+	if (p->xsk)
+		dg_xsk_kick(p->xsk);
 }
 
 static void bypass_port_free(struct dg_loop *l, struct dg_defer *d)
 {
 	(void)l;
 	free((char *)d - offsetof(struct bypass_port, kick));
+}
+
+/* p leaves the port list, and memory once no loop turn can reach it. */
+static void port_release(struct bypass_port *p)
+{
+	struct dg_bypass *b = p->b;
+	unsigned int i;
+
+	for (i = 0; i < b->n_ports; i++)
+		if (b->ports[i] == p) {
+			b->ports[i] = b->ports[--b->n_ports];
+			break;
+		}
+	/* A queued kick turns into the free; else queue the free. */
+	p->kick.fn = bypass_port_free;
+	dg_defer(b->loop, &p->kick);
 }
 
 static void bypass_reply(struct dg_req *r, const uint8_t *msg, size_t len)
@@ -76,6 +98,11 @@ static void bypass_reply(struct dg_req *r, const uint8_t *msg, size_t len)
 	 * query): nothing to send. */
 	if (!msg)
 		goto out;
+	if (p->gone) {
+		/* The client's interface went away with its socket. */
+		dg_stat_add(&bp_stats(p->b)->bypass_tx_drops, 1);
+		goto out;
+	}
 	buf = dg_xsk_tx_buf(p->xsk, &addr);
 	if (!buf) {
 		dg_stat_add(&bp_stats(p->b)->bypass_tx_drops, 1);
@@ -95,6 +122,8 @@ static void bypass_reply(struct dg_req *r, const uint8_t *msg, size_t len)
 	dg_defer(p->b->loop, &p->kick);
 out:
 	free(br);
+	if (!--p->inflight && p->gone)
+		port_release(p);
 }
 
 /* The client's address and port, for the query log. */
@@ -150,6 +179,7 @@ static void bypass_frame(void *arg, const uint8_t *frame, size_t len)
 	if (!br)
 		return;
 	br->port = p;
+	p->inflight++;
 	br->f = f;
 	br->r.reply = bypass_reply;
 	br->r.start = b->loop->now;
@@ -159,6 +189,7 @@ static void bypass_frame(void *arg, const uint8_t *frame, size_t len)
 	/* No header, or a response: answering could start a loop. */
 	if (rc < 0 || (br->r.q.flags & DG_DNS_QR)) {
 		dg_stat_add(&bp_stats(b)->bypass_bad_frames, 1);
+		p->inflight--;
 		free(br);
 		return;
 	}
@@ -190,13 +221,15 @@ static void bypass_read(struct dg_loop *l, uint32_t events, void *arg)
 
 void dg_bypass_poll_stats(struct dg_bypass *b)
 {
-	uint64_t drops = 0;
+	uint64_t drops;
 	unsigned int i;
 
 	if (!b)
 		return;
+	drops = b->gone_rx_drops;
 	for (i = 0; i < b->n_ports; i++)
-		drops += dg_xsk_rx_drops(b->ports[i]->xsk);
+		if (!b->ports[i]->gone)
+			drops += dg_xsk_rx_drops(b->ports[i]->xsk);
 	dg_stat_set(&bp_stats(b)->bypass_rx_drops, drops);
 }
 
@@ -235,6 +268,7 @@ int dg_bypass_add(struct dg_bypass *b, const char *ifname, uint32_t slot,
 			memcpy(p->reply_mac, reply_mac, 6);
 		p->mtu = mtu;
 		snprintf(p->ifname, sizeof(p->ifname), "%s", ifname);
+		p->ifindex = (int)if_nametoindex(ifname);
 		dg_defer_init(&p->kick, bypass_kick);
 		err = dg_xsk_open(&p->xsk, ifname, q, b->xskmap_fd,
 				  slot * DG_MAX_QUEUES + q);
@@ -251,19 +285,57 @@ int dg_bypass_add(struct dg_bypass *b, const char *ifname, uint32_t slot,
 	return 0;
 }
 
-void dg_bypass_free(struct dg_bypass *b)
+bool dg_bypass_serves(const struct dg_bypass *b, const char *ifname,
+		      int ifindex)
 {
 	unsigned int i;
 
+	for (i = 0; i < b->n_ports; i++)
+		if (!b->ports[i]->gone && b->ports[i]->ifindex == ifindex &&
+		    !strcmp(b->ports[i]->ifname, ifname))
+			return true;
+	return false;
+}
+
+/* Close p's socket; the port goes once nothing is owed to it. */
+static void port_close(struct bypass_port *p)
+{
+	if (p->gone)
+		return;
+	p->b->gone_rx_drops += dg_xsk_rx_drops(p->xsk);
+	dg_io_del(p->b->loop, &p->io);
+	dg_xsk_close(p->xsk);
+	p->xsk = NULL;
+	p->gone = true;
+}
+
+void dg_bypass_remove(struct dg_bypass *b, const char *ifname)
+{
+	unsigned int i = 0;
+	struct bypass_port *p;
+
+	while (i < b->n_ports) {
+		p = b->ports[i];
+		if (p->gone || strcmp(p->ifname, ifname)) {
+			i++;
+			continue;
+		}
+		port_close(p);
+		if (p->inflight) {
+			i++;
+			continue;
+		}
+		port_release(p);	/* moves the last port to i */
+	}
+}
+
+void dg_bypass_free(struct dg_bypass *b)
+{
 	if (!b)
 		return;
-	for (i = 0; i < b->n_ports; i++) {
-		dg_io_del(b->loop, &b->ports[i]->io);
-		dg_xsk_close(b->ports[i]->xsk);
-		b->ports[i]->xsk = NULL;
-		/* A queued kick turns into the free; else queue the free. */
-		b->ports[i]->kick.fn = bypass_port_free;
-		dg_defer(b->loop, &b->ports[i]->kick);
+	while (b->n_ports) {
+		port_close(b->ports[0]);
+		port_release(b->ports[0]);
 	}
 	close(b->xskmap_fd);
 	free(b);

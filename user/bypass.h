@@ -8,6 +8,7 @@
 #ifndef DG_BYPASS_H
 #define DG_BYPASS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "loop.h"
@@ -27,6 +28,17 @@ struct dg_bypass *dg_bypass_new(struct dg_loop *l, struct dg_resolver *res,
 int dg_bypass_add(struct dg_bypass *b, const char *ifname, uint32_t slot,
 		  unsigned int n_queues, const uint8_t *reply_mac,
 		  unsigned int mtu);
+
+/* Is ifname served by sockets bound to ifindex (its index now)? */
+bool dg_bypass_serves(const struct dg_bypass *b, const char *ifname,
+		      int ifindex);
+
+/*
+ * Stop serving ifname: it went away, or was re-created with a new index
+ * (add it again then). Its sockets close at once; an answer still owed to
+ * one of its clients is dropped and counted in bypass_tx_drops.
+ */
+void dg_bypass_remove(struct dg_bypass *b, const char *ifname);
 
 /* Refresh the bypass_rx_drops counter from the kernel's socket stats. */
 void dg_bypass_poll_stats(struct dg_bypass *b);

@@ -336,6 +336,102 @@ static bool daemon_link_matters(const struct dg_link *link, void *arg)
 	return false;
 }
 
+/* RX queues of a link: one AF_XDP socket each. */
+static unsigned int link_rx_queues(const char *ifname)
+{
+	char path[64];
+	struct dirent *de;
+	unsigned int n = 0;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/queues", ifname);
+	dir = opendir(path);
+	if (!dir)
+		return 1;
+	while ((de = readdir(dir)))
+		n += !strncmp(de->d_name, "rx-", 3);
+	closedir(dir);
+	return n ? n : 1;
+}
+
+/* AF_XDP sockets on every RX queue of t (the capture veth's far end, one
+ * queue; a gateway port, each of its queues). */
+static int daemon_bypass_port(struct daemon *d, const struct dg_target *t)
+{
+	struct dg_link link;
+	__u32 slot;
+	int err;
+
+	err = dg_guard_slot_of(&d->guard, t->ifindex, t->hook, &slot);
+	if (!err)
+		err = dg_nl_link_get_index(t->ifindex, &link);
+	if (!err)
+		err = dg_bypass_add(d->bypass, t->ifname, slot,
+				    t->hook == DG_HOOK_XDP_CAPTURE ? 1 :
+					link_rx_queues(t->ifname),
+				    t->hook == DG_HOOK_XDP_CAPTURE ?
+					d->cap.near_mac : NULL,
+				    link.mtu ? link.mtu : 1500);
+	if (err)
+		log_error("interface %s: cannot take redirected queries: %s",
+			  t->ifname, strerror(-err));
+	return err;
+}
+
+static bool takes_redirects(const struct dg_target *t)
+{
+	return t->hook == DG_HOOK_XDP_CAPTURE || t->hook == DG_HOOK_XDP_GATEWAY;
+}
+
+/* Redirect mode: an AF_XDP socket on every queue the guard redirects to.
+ * Until they exist, redirected queries are dropped, never passed. */
+static int daemon_bypass_init(struct daemon *d)
+{
+	int i, fd, err;
+
+	if (d->cfg->mode != DG_MODE_REDIRECT)
+		return 0;
+	fd = dg_guard_xsks_fd(&d->guard);
+	if (fd < 0) {
+		log_error("the pinned XSKMAP under %s: %s", d->cfg->pin_path,
+			  strerror(errno));
+		return -errno;
+	}
+	d->bypass = dg_bypass_new(&d->loop, d->res, fd);
+	if (!d->bypass) {
+		close(fd);
+		return -ENOMEM;
+	}
+	for (i = 0; i < d->n_targets; i++) {
+		if (!takes_redirects(&d->targets[i]))
+			continue;
+		err = daemon_bypass_port(d, &d->targets[i]);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* After a link change: a port re-created under its name has a new index,
+ * and the sockets bound to the old one hear nothing. Open new ones; until
+ * then the guard drops what it redirects there (fail closed). */
+static void daemon_bypass_reopen(struct daemon *d, const struct dg_target *t, int n)
+{
+	int i;
+
+	if (!d->bypass)
+		return;
+	for (i = 0; i < n; i++) {
+		if (!takes_redirects(&t[i]) || t[i].ifindex <= 0 ||
+		    dg_bypass_serves(d->bypass, t[i].ifname, t[i].ifindex))
+			continue;
+		dg_bypass_remove(d->bypass, t[i].ifname);
+		if (!daemon_bypass_port(d, &t[i]))
+			log_info("interface %s: AF_XDP sockets reopened on its new index %d",
+				 t[i].ifname, t[i].ifindex);
+	}
+}
+
 /* An interface we guard came (back), went or changed: attach wherever our
  * program is missing. Nothing is detached: a vanished interface took its
  * program along, and a renamed one keeps it. */
@@ -349,8 +445,11 @@ static void daemon_reguard(struct dg_loop *l, struct dg_defer *df)
 		return;
 	n = dg_guard_targets_refresh(d->targets, d->n_targets, t, DG_CFG_MAX_IFACES * 2);
 	if (n < 0 || daemon_add_redirect_points(d, d->cfg, t, &n) ||
-	    dg_guard_reguard(&d->guard, d->cfg, t, n))
+	    dg_guard_reguard(&d->guard, d->cfg, t, n)) {
 		log_error("link change: re-applying the guard failed; retried on the next link event");
+		return;
+	}
+	daemon_bypass_reopen(d, t, n);
 }
 
 static void daemon_link_event(struct dg_loop *l, uint32_t events, void *arg)
@@ -420,70 +519,6 @@ static int daemon_allow_socket(void *arg, int fd)
 static void daemon_forget_socket(void *arg, uint64_t cookie)
 {
 	dg_guard_forget_socket(&((struct daemon *)arg)->guard, cookie);
-}
-
-/* RX queues of a link: one AF_XDP socket each. */
-static unsigned int link_rx_queues(const char *ifname)
-{
-	char path[64];
-	struct dirent *de;
-	unsigned int n = 0;
-	DIR *dir;
-
-	snprintf(path, sizeof(path), "/sys/class/net/%s/queues", ifname);
-	dir = opendir(path);
-	if (!dir)
-		return 1;
-	while ((de = readdir(dir)))
-		n += !strncmp(de->d_name, "rx-", 3);
-	closedir(dir);
-	return n ? n : 1;
-}
-
-/* Redirect mode: an AF_XDP socket on every queue the guard redirects to
- * (the capture veth's far end, each gateway port's RX queues). Until they
- * exist, redirected queries are dropped, never passed. */
-static int daemon_bypass_init(struct daemon *d)
-{
-	int i, fd, err;
-	struct dg_link link;
-	__u32 slot;
-
-	if (d->cfg->mode != DG_MODE_REDIRECT)
-		return 0;
-	fd = dg_guard_xsks_fd(&d->guard);
-	if (fd < 0) {
-		log_error("the pinned XSKMAP under %s: %s", d->cfg->pin_path,
-			  strerror(errno));
-		return -errno;
-	}
-	d->bypass = dg_bypass_new(&d->loop, d->res, fd);
-	if (!d->bypass) {
-		close(fd);
-		return -ENOMEM;
-	}
-	for (i = 0; i < d->n_targets; i++) {
-		const struct dg_target *t = &d->targets[i];
-
-		if (t->hook != DG_HOOK_XDP_CAPTURE && t->hook != DG_HOOK_XDP_GATEWAY)
-			continue;
-		err = dg_guard_slot_of(&d->guard, t->ifindex, t->hook, &slot);
-		if (!err)
-			err = dg_nl_link_get_index(t->ifindex, &link);
-		if (!err)
-			err = dg_bypass_add(d->bypass, t->ifname, slot,
-					    t->hook == DG_HOOK_XDP_CAPTURE ? 1 :
-						link_rx_queues(t->ifname),
-					    t->hook == DG_HOOK_XDP_CAPTURE ?
-						d->cap.near_mac : NULL,
-					    link.mtu ? link.mtu : 1500);
-		if (err) {
-			log_error("interface %s: cannot take redirected queries: %s",
-				  t->ifname, strerror(-err));
-			return err;
-		}
-	}
-	return 0;
 }
 
 /* Redirect mode: transparent listeners for steered TCP/53; then XDP may
