@@ -38,16 +38,18 @@ static void res_peer_text(const struct dg_req *r, char *out, size_t cap)
 static void res_log_query(struct dg_resolver *res, const struct dg_req *r,
 			  int len, const char *how)
 {
-	char name[DG_DNS_NAME_MAX * 4 + 1], type[16], peer[INET6_ADDRSTRLEN + 10];
+	char name[DG_DNS_NAME_MAX * 4 + 24], type[16], peer[INET6_ADDRSTRLEN + 10];
 
 	if (log_get_level() < DG_LOG_DEBUG)
 		return;
 	if (!r->q.q.name_len ||
 	    dg_dns_name_to_text(r->q.q.name, r->q.q.name_len, name, sizeof(name)) < 0)
 		snprintf(name, sizeof(name), "(no question)");
+	else
+		snprintf(name + strlen(name), sizeof(name) - strlen(name), " %s",
+			 dg_dns_type_name(r->q.q.qtype, type, sizeof(type)));
 	res_peer_text(r, peer, sizeof(peer));
-	log_debug("query %s %s from %s (%s): %s in %" PRIu64 " us, %s", name,
-		  dg_dns_type_name(r->q.q.qtype, type, sizeof(type)), peer,
+	log_debug("query %s from %s (%s): %s in %" PRIu64 " us, %s", name, peer,
 		  r->via ? r->via : "?",
 		  len >= DG_DNS_HDR_LEN ? dg_dns_rcode_name(res->out[3] & 0xf) : "SERVFAIL",
 		  (res->loop->now - r->start) / 1000, how);
@@ -81,7 +83,7 @@ void dg_resolve_error(struct dg_resolver *res, struct dg_req *r,
 		    rcode == DG_RCODE_SERVFAIL ? &s->servfail : &s->formerr, 1);
 	res_send(res, r, dg_dns_build_error(res->out, sizeof(res->out), &r->q,
 					    question_ok, rcode, NULL),
-		 r->q.q.name_len ? "answered here" : "not a query");
+		 r->q.q.name_len ? "answered here" : "the question did not parse");
 }
 
 struct res_wait {
