@@ -52,7 +52,7 @@ static void res_log_query(struct dg_resolver *res, const struct dg_req *r,
 	log_debug("query %s from %s (%s): %s in %" PRIu64 " us, %s", name, peer,
 		  r->via ? r->via : "?",
 		  len >= DG_DNS_HDR_LEN ? dg_dns_rcode_name(res->out[3] & 0xf) : "SERVFAIL",
-		  (res->loop->now - r->start) / 1000, how);
+		  (dg_now_ns() - r->start) / 1000, how);
 }
 
 /* how: where the answer came from, for the query log. */
