@@ -239,103 +239,6 @@ static void daemon_reload_resolver(struct daemon *d, const struct dg_config *cfg
 	res->cfg = cfg;
 }
 
-/* SIGHUP: a new config takes effect without lifting the guard; a bad one
- * is refused and the running one stays. */
-static void daemon_reload(struct daemon *d)
-{
-	struct dg_target t[DG_CFG_MAX_IFACES * 3 + 2];
-	struct dg_pool *new_pool = NULL;
-	struct dg_config *cfg;
-	int n, err;
-
-	cfg = calloc(1, sizeof(*cfg));
-	if (!cfg) {
-		log_error("reload: out of memory; keeping the running config");
-		return;
-	}
-	if (daemon_prepare(d, cfg, t, &n)) {
-		log_error("reload refused: keeping the running config");
-		goto out;
-	}
-	if (strcmp(cfg->pin_path, d->cfg->pin_path)) {
-		log_error("reload refused: PinPath= changed (%s -> %s); restart to move the pins",
-			  d->cfg->pin_path, cfg->pin_path);
-		goto out;
-	}
-	if (cfg->mode != d->cfg->mode && (cfg->mode == DG_MODE_REDIRECT ||
-					  d->cfg->mode == DG_MODE_REDIRECT)) {
-		log_error("reload refused: Mode= %s -> %s changes the capture path; restart to change it",
-			  dg_mode_name(d->cfg->mode), dg_mode_name(cfg->mode));
-		goto out;
-	}
-	/* New upstreams are built (not started) before anything changes, so
-	 * a config they cannot take is refused whole. */
-	if (upstreams_changed(d->cfg, cfg) &&
-	    !(new_pool = dg_pool_new(&d->loop, cfg, NULL))) {
-		log_error("reload refused: the new upstreams cannot be set up; keeping the running config");
-		goto out;
-	}
-	if (daemon_add_redirect_points(d, cfg, t, &n))
-		goto out;
-	err = dg_guard_apply(&d->guard, cfg, t, n, false);
-	if (err) {
-		log_error("reload: applying the new config failed; what could be attached is attached");
-		goto out;
-	}
-	daemon_reload_resolver(d, cfg, new_pool);
-	new_pool = NULL;
-	free(d->cfg);
-	d->cfg = cfg;
-	memcpy(d->targets, t, sizeof(t));
-	d->n_targets = n;
-	cfg = NULL;
-	log_ready(d, "reloaded");
-	return;
-out:
-	/* Still serving with the running config: systemd must hear so. */
-	dg_notify_ready("reload refused; running config kept");
-	dg_pool_free(new_pool);
-	free(cfg);
-}
-
-static void daemon_signal(struct dg_loop *l, uint32_t events, void *arg)
-{
-	struct daemon *d = arg;
-	struct signalfd_siginfo si;
-
-	(void)events;
-	while (read(d->sfd, &si, sizeof(si)) == sizeof(si)) {
-		if (si.ssi_signo == SIGHUP) {
-			log_info("SIGHUP: reloading %s", cfg_name(d->cfg));
-			dg_notify_reloading();
-			daemon_reload(d);
-			continue;
-		}
-		dg_notify_stopping();
-		log_info("stopping on %s; the guard stays in place (fail closed): 'dotguard detach' lifts it",
-			 strsignal(si.ssi_signo));
-		dg_loop_stop(l);
-	}
-}
-
-/* Is this link one of the interfaces we guard (by name, or by index for
- * one that is going away)? */
-static bool daemon_link_matters(const struct dg_link *link, void *arg)
-{
-	struct daemon *d = arg;
-	int i;
-
-	for (i = 0; i < d->n_targets; i++) {
-		const struct dg_target *t = &d->targets[i];
-
-		if (t->hook != DG_HOOK_TC_EGRESS && t->hook != DG_HOOK_XDP_GATEWAY)
-			continue;
-		if (!strcmp(t->ifname, link->ifname) || t->ifindex == link->ifindex)
-			return true;
-	}
-	return false;
-}
-
 /* RX queues of a link: one AF_XDP socket each. */
 static unsigned int link_rx_queues(const char *ifname)
 {
@@ -412,24 +315,142 @@ static int daemon_bypass_init(struct daemon *d)
 	return 0;
 }
 
-/* After a link change: a port re-created under its name has a new index,
- * and the sockets bound to the old one hear nothing. Open new ones; until
- * then the guard drops what it redirects there (fail closed). */
-static void daemon_bypass_reopen(struct daemon *d, const struct dg_target *t, int n)
+/* Is there a target like t (same interface name and hook) among t[n]? */
+static bool target_listed(const struct dg_target *t, const struct dg_target *list, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (list[i].hook == t->hook && !strcmp(list[i].ifname, t->ifname))
+			return true;
+	return false;
+}
+
+/* Make the AF_XDP sockets match the redirect points t[n]: a port new in
+ * the config (reload), or re-created under its name with a new index (the
+ * sockets bound to the old one hear nothing), gets sockets; one no longer
+ * guarded loses them. Until a port has its sockets the guard drops what
+ * it redirects there (fail closed). */
+static void daemon_bypass_sync(struct daemon *d, const struct dg_target *t, int n)
 {
 	int i;
 
 	if (!d->bypass)
 		return;
+	for (i = 0; i < d->n_targets; i++)
+		if (takes_redirects(&d->targets[i]) &&
+		    !target_listed(&d->targets[i], t, n)) {
+			dg_bypass_remove(d->bypass, d->targets[i].ifname);
+			log_info("interface %s: no longer guarded; its AF_XDP sockets closed",
+				 d->targets[i].ifname);
+		}
 	for (i = 0; i < n; i++) {
 		if (!takes_redirects(&t[i]) || t[i].ifindex <= 0 ||
 		    dg_bypass_serves(d->bypass, t[i].ifname, t[i].ifindex))
 			continue;
 		dg_bypass_remove(d->bypass, t[i].ifname);
 		if (!daemon_bypass_port(d, &t[i]))
-			log_info("interface %s: AF_XDP sockets reopened on its new index %d",
+			log_info("interface %s: AF_XDP sockets open on index %d",
 				 t[i].ifname, t[i].ifindex);
 	}
+}
+
+/* SIGHUP: a new config takes effect without lifting the guard; a bad one
+ * is refused and the running one stays. */
+static void daemon_reload(struct daemon *d)
+{
+	struct dg_target t[DG_CFG_MAX_IFACES * 3 + 2];
+	struct dg_pool *new_pool = NULL;
+	struct dg_config *cfg;
+	int n, err;
+
+	cfg = calloc(1, sizeof(*cfg));
+	if (!cfg) {
+		log_error("reload: out of memory; keeping the running config");
+		return;
+	}
+	if (daemon_prepare(d, cfg, t, &n)) {
+		log_error("reload refused: keeping the running config");
+		goto out;
+	}
+	if (strcmp(cfg->pin_path, d->cfg->pin_path)) {
+		log_error("reload refused: PinPath= changed (%s -> %s); restart to move the pins",
+			  d->cfg->pin_path, cfg->pin_path);
+		goto out;
+	}
+	if (cfg->mode != d->cfg->mode && (cfg->mode == DG_MODE_REDIRECT ||
+					  d->cfg->mode == DG_MODE_REDIRECT)) {
+		log_error("reload refused: Mode= %s -> %s changes the capture path; restart to change it",
+			  dg_mode_name(d->cfg->mode), dg_mode_name(cfg->mode));
+		goto out;
+	}
+	/* New upstreams are built (not started) before anything changes, so
+	 * a config they cannot take is refused whole. */
+	if (upstreams_changed(d->cfg, cfg) &&
+	    !(new_pool = dg_pool_new(&d->loop, cfg, NULL))) {
+		log_error("reload refused: the new upstreams cannot be set up; keeping the running config");
+		goto out;
+	}
+	if (daemon_add_redirect_points(d, cfg, t, &n))
+		goto out;
+	err = dg_guard_apply(&d->guard, cfg, t, n, false);
+	if (err) {
+		log_error("reload: applying the new config failed; what could be attached is attached");
+		goto out;
+	}
+	daemon_bypass_sync(d, t, n);
+	daemon_reload_resolver(d, cfg, new_pool);
+	new_pool = NULL;
+	free(d->cfg);
+	d->cfg = cfg;
+	memcpy(d->targets, t, sizeof(t));
+	d->n_targets = n;
+	cfg = NULL;
+	log_ready(d, "reloaded");
+	return;
+out:
+	/* Still serving with the running config: systemd must hear so. */
+	dg_notify_ready("reload refused; running config kept");
+	dg_pool_free(new_pool);
+	free(cfg);
+}
+
+static void daemon_signal(struct dg_loop *l, uint32_t events, void *arg)
+{
+	struct daemon *d = arg;
+	struct signalfd_siginfo si;
+
+	(void)events;
+	while (read(d->sfd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			log_info("SIGHUP: reloading %s", cfg_name(d->cfg));
+			dg_notify_reloading();
+			daemon_reload(d);
+			continue;
+		}
+		dg_notify_stopping();
+		log_info("stopping on %s; the guard stays in place (fail closed): 'dotguard detach' lifts it",
+			 strsignal(si.ssi_signo));
+		dg_loop_stop(l);
+	}
+}
+
+/* Is this link one of the interfaces we guard (by name, or by index for
+ * one that is going away)? */
+static bool daemon_link_matters(const struct dg_link *link, void *arg)
+{
+	struct daemon *d = arg;
+	int i;
+
+	for (i = 0; i < d->n_targets; i++) {
+		const struct dg_target *t = &d->targets[i];
+
+		if (t->hook != DG_HOOK_TC_EGRESS && t->hook != DG_HOOK_XDP_GATEWAY)
+			continue;
+		if (!strcmp(t->ifname, link->ifname) || t->ifindex == link->ifindex)
+			return true;
+	}
+	return false;
 }
 
 /* An interface we guard came (back), went or changed: attach wherever our
@@ -449,7 +470,7 @@ static void daemon_reguard(struct dg_loop *l, struct dg_defer *df)
 		log_error("link change: re-applying the guard failed; retried on the next link event");
 		return;
 	}
-	daemon_bypass_reopen(d, t, n);
+	daemon_bypass_sync(d, t, n);
 }
 
 static void daemon_link_event(struct dg_loop *l, uint32_t events, void *arg)
