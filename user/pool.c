@@ -389,6 +389,9 @@ static void conn_opened(struct pool_conn *c)
 	}
 	c->last_read = up->pool->loop->now;
 	conn_timer_idle(c);
+	/* The handshake may have left EPOLLOUT armed alone: with nothing to
+	 * write, that wakes the loop at once, forever. */
+	conn_arm(c);
 	conn_flush(c);
 	/* A probe that got through: bring the pool back to its size. */
 	if (!up->fallback && c->state == C_OPEN)

@@ -71,6 +71,7 @@ test()
 
 post()
 {
+	check_idle_cpu
 	cap_stop near
 	check_eq "answers from $ROGUE4:53 on the capture veth (dig 2, kdig, getent, raw)" 5 \
 		"$(cap_count near "udp and src host $ROGUE4 and src port 53")"

@@ -111,6 +111,7 @@ test()
 post()
 {
 	check_wire_clean
+	check_idle_cpu
 	check_ge "packets to $OUT4:853" 1 "$(cap_count out tcp dst port 853 and dst host "$OUT4")"
 	check_eq "upstream state" up "$(dstat state 0)"
 	check_ge "handshakes_full" 1 "$(dstat handshakes_full 0)"

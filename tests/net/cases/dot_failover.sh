@@ -116,6 +116,7 @@ test()
 post()
 {
 	check_wire_clean
+	check_idle_cpu
 	check_eq "dotguard still running" 0 "$(kill -0 "$DG_PID"; echo $?)"
 }
 
