@@ -309,9 +309,9 @@ static void port_close(struct bypass_port *p)
 	p->gone = true;
 }
 
-void dg_bypass_remove(struct dg_bypass *b, const char *ifname)
+int dg_bypass_remove(struct dg_bypass *b, const char *ifname)
 {
-	unsigned int i = 0;
+	unsigned int i = 0, closed = 0;
 	struct bypass_port *p;
 
 	while (i < b->n_ports) {
@@ -321,12 +321,14 @@ void dg_bypass_remove(struct dg_bypass *b, const char *ifname)
 			continue;
 		}
 		port_close(p);
+		closed++;
 		if (p->inflight) {
 			i++;
 			continue;
 		}
 		port_release(p);	/* moves the last port to i */
 	}
+	return closed;
 }
 
 void dg_bypass_free(struct dg_bypass *b)

@@ -36,9 +36,10 @@ bool dg_bypass_serves(const struct dg_bypass *b, const char *ifname,
 /*
  * Stop serving ifname: it went away, or was re-created with a new index
  * (add it again then). Its sockets close at once; an answer still owed to
- * one of its clients is dropped and counted in bypass_tx_drops.
+ * one of its clients is dropped and counted in bypass_tx_drops. Returns
+ * how many sockets it closed.
  */
-void dg_bypass_remove(struct dg_bypass *b, const char *ifname);
+int dg_bypass_remove(struct dg_bypass *b, const char *ifname);
 
 /* Refresh the bypass_rx_drops counter from the kernel's socket stats. */
 void dg_bypass_poll_stats(struct dg_bypass *b);

@@ -331,7 +331,8 @@ static bool target_listed(const struct dg_target *t, const struct dg_target *lis
  * sockets bound to the old one hear nothing), gets sockets; one no longer
  * guarded loses them. Until a port has its sockets the guard drops what
  * it redirects there (fail closed). */
-static void daemon_bypass_sync(struct daemon *d, const struct dg_target *t, int n)
+static void daemon_bypass_sync(struct daemon *d, const struct dg_target *t, int n,
+			       const char *why_missing)
 {
 	int i;
 
@@ -339,11 +340,10 @@ static void daemon_bypass_sync(struct daemon *d, const struct dg_target *t, int 
 		return;
 	for (i = 0; i < d->n_targets; i++)
 		if (takes_redirects(&d->targets[i]) &&
-		    !target_listed(&d->targets[i], t, n)) {
-			dg_bypass_remove(d->bypass, d->targets[i].ifname);
-			log_info("interface %s: no longer guarded; its AF_XDP sockets closed",
-				 d->targets[i].ifname);
-		}
+		    !target_listed(&d->targets[i], t, n) &&
+		    dg_bypass_remove(d->bypass, d->targets[i].ifname))
+			log_info("interface %s: %s; its AF_XDP sockets closed",
+				 d->targets[i].ifname, why_missing);
 	for (i = 0; i < n; i++) {
 		if (!takes_redirects(&t[i]) || t[i].ifindex <= 0 ||
 		    dg_bypass_serves(d->bypass, t[i].ifname, t[i].ifindex))
@@ -398,7 +398,7 @@ static void daemon_reload(struct daemon *d)
 		log_error("reload: applying the new config failed; what could be attached is attached");
 		goto out;
 	}
-	daemon_bypass_sync(d, t, n);
+	daemon_bypass_sync(d, t, n, "no longer in the config");
 	daemon_reload_resolver(d, cfg, new_pool);
 	new_pool = NULL;
 	free(d->cfg);
@@ -470,7 +470,7 @@ static void daemon_reguard(struct dg_loop *l, struct dg_defer *df)
 		log_error("link change: re-applying the guard failed; retried on the next link event");
 		return;
 	}
-	daemon_bypass_sync(d, t, n);
+	daemon_bypass_sync(d, t, n, "gone");
 }
 
 static void daemon_link_event(struct dg_loop *l, uint32_t events, void *arg)
@@ -678,7 +678,8 @@ int dg_daemon_run(const char *config_path)
 	/* The guard is in place before anything resolves: nothing leaks
 	 * while the rest starts, and a failure below stays fail closed. */
 	if (daemon_signals(d) || daemon_serve_init(d) || daemon_link_monitor(d) ||
-	    dg_privs_drop(d->cfg->user, d->cfg->user_set))
+	    dg_privs_drop(d->cfg->user, d->cfg->user_set,
+			  d->cfg->mode == DG_MODE_REDIRECT))
 		goto out;
 	log_ready(d, "ready");
 	if (!dg_loop_run(&d->loop))

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #include <linux/capability.h>
@@ -21,10 +22,32 @@
 #endif
 #define CAP_MAX_KNOWN 63
 
-uint64_t dg_privs_keep_mask(void)
+uint64_t dg_privs_keep_mask(bool redirect)
 {
 	return 1ull << CAP_NET_ADMIN | 1ull << CAP_BPF | 1ull << CAP_PERFMON |
-	       1ull << CAP_SYS_ADMIN | 1ull << CAP_DAC_OVERRIDE;
+	       1ull << CAP_SYS_ADMIN | 1ull << CAP_DAC_OVERRIDE |
+	       (redirect ? 1ull << CAP_NET_RAW : 0);
+}
+
+/* "CAP_NET_ADMIN, CAP_BPF, ..." for the log line. */
+static const char *caps_text(uint64_t caps, char *buf, size_t cap)
+{
+	static const struct { int cap; const char *name; } names[] = {
+		{ CAP_DAC_OVERRIDE, "CAP_DAC_OVERRIDE" },
+		{ CAP_NET_ADMIN, "CAP_NET_ADMIN" },
+		{ CAP_NET_RAW, "CAP_NET_RAW" },
+		{ CAP_SYS_ADMIN, "CAP_SYS_ADMIN" },
+		{ CAP_PERFMON, "CAP_PERFMON" },
+		{ CAP_BPF, "CAP_BPF" },
+	};
+	size_t i, len = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < sizeof(names) / sizeof(names[0]) && len < cap; i++)
+		if (caps & 1ull << names[i].cap)
+			len += snprintf(buf + len, cap - len, "%s%s", len ? ", " : "",
+					names[i].name);
+	return buf;
 }
 
 /* The permitted set now (systemd's CapabilityBoundingSet= may have
@@ -54,10 +77,12 @@ static int caps_set(uint64_t keep)
 	return syscall(SYS_capset, &hdr, data) ? -errno : 0;
 }
 
-int dg_privs_drop(const char *user, bool required)
+int dg_privs_drop(const char *user, bool required, bool redirect)
 {
-	uint64_t keep = dg_privs_keep_mask() & caps_permitted();
+	uint64_t want = dg_privs_keep_mask(redirect);
+	uint64_t keep = want & caps_permitted();
 	struct passwd *pw;
+	char text[160];
 	int cap, err;
 
 	errno = 0;
@@ -92,13 +117,12 @@ int dg_privs_drop(const char *user, bool required)
 		goto fail;
 	prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
 	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-	if (keep != dg_privs_keep_mask())
+	if (keep != want)
 		log_warn("running as %s without some capabilities it uses (kept %#llx of %#llx): re-attaching after link changes may fail",
-			 user, (unsigned long long)keep,
-			 (unsigned long long)dg_privs_keep_mask());
+			 user, (unsigned long long)keep, (unsigned long long)want);
 	else
-		log_info("running as %s (uid %u) with CAP_NET_ADMIN, CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN and CAP_DAC_OVERRIDE",
-			 user, (unsigned int)pw->pw_uid);
+		log_info("running as %s (uid %u) with %s", user,
+			 (unsigned int)pw->pw_uid, caps_text(keep, text, sizeof(text)));
 	return 0;
 fail:
 	log_error("dropping privileges to %s: %s", user, strerror(-err));

@@ -4,7 +4,7 @@
 # name, new index) is guarded again within a second, and DNS sent as soon
 # as the new link is up never reaches the wire; a renamed uplink keeps its
 # guard (the program follows the interface, not the name); each change is
-# counted.
+# counted. The daemon runs as User=nobody throughout.
 
 # pre, test and post are called by dg_main.
 # shellcheck disable=SC2317
@@ -18,7 +18,9 @@ pre()
 	world_init
 	bpffs_mount
 	topo_host
-	conf_guard drop Interface=veth-h
+	id nobody >/dev/null 2>&1 || skip "no user 'nobody' here"
+	# Unprivileged, as a service runs it: re-guarding must not need root.
+	conf_guard drop Interface=veth-h User=nobody
 	dg_run_ready "$NS_HOST"
 	cap_start out "$NS_OUT" veth-o
 }
@@ -37,6 +39,11 @@ recreate()
 test()
 {
 	local i ms=-1 t0 old new d0 sent=10
+	# CAP_DAC_OVERRIDE, NET_ADMIN, SYS_ADMIN, PERFMON, BPF; no NET_RAW
+	# outside redirect mode.
+	check_eq "running as nobody with the drop mode's capabilities" \
+		"$(id -u nobody) $(printf '%016x' $(((1 << 1) | (1 << 12) | (1 << 21) | (1 << 38) | (1 << 39))))" \
+		"$(awk '$1 == "Uid:" { u = $2 } $1 == "CapEff:" { c = $2 } END { print u, c }' "/proc/$DG_PID/status")"
 	old=$(ip netns exec "$NS_HOST" cat /sys/class/net/veth-h/ifindex)
 	cap_stop out
 	d0=$(dg_count dns-udp4 drop)

@@ -18,6 +18,10 @@
 pre()
 {
 	bypass_world gateway
+	id nobody >/dev/null 2>&1 || skip "no user 'nobody' here"
+	# Unprivileged, as a service runs it: new AF_XDP sockets need the
+	# CAP_NET_RAW it keeps in redirect mode.
+	echo "User=nobody" >>"$CONF"
 	dg_run_ready "$NS_GW"
 	cap_start out "$NS_OUT" veth-o
 }
@@ -55,15 +59,9 @@ print(sum(len(e.get("xdp", [])) for e in d),
       sum(1 for e in d for t in e.get("tc", []) if "ingress" in t.get("kind", "")))' 2>/dev/null
 }
 
-# cpu_ticks PID: user + system clock ticks the process has used.
-cpu_ticks()
-{
-	awk '{ print $14 + $15 }' "/proc/$1/stat"
-}
-
 test()
 {
-	local i ms=-1 t0 c0 q0
+	local i ms=-1 t0 q0
 	check_eq "before: the client's query is answered over DoT" "$DOT_A " \
 		"$(ask "$ROGUE4" a.test A)"
 	check_eq "before: XDP and steering on veth-lan" "1 1" "$(port_guard)"
@@ -93,11 +91,8 @@ test()
 		"$(dstat bypass_queries)"
 	check_ge "link changes counted" 1 "$(dstat link_events)"
 
-	log "idle afterwards: no busy loop on sockets of the deleted port"
-	c0=$(cpu_ticks "$DG_PID")
-	sleep 1
-	check_eq "CPU used in 1 s of idle below 0.2 s (ticks: $(($(cpu_ticks "$DG_PID") - c0)))" 1 \
-		"$(( $(cpu_ticks "$DG_PID") - c0 < 20 ))"
+	log "idle afterwards: nothing left spinning (old sockets, new connections)"
+	check_idle_cpu
 	check_eq "dotguard still running" 0 "$(kill -0 "$DG_PID"; echo $?)"
 }
 
