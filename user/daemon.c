@@ -50,6 +50,7 @@ struct daemon {
 	struct dg_stub *stub;
 	struct dg_capture cap;	/* host redirect mode; ifindex 0 when none */
 	bool steer;		/* TCP/53 steering points attached */
+	int n_listeners;	/* transparent TCP/53 listeners open (IPv4, IPv6) */
 	/* Pools replaced by a reload, freed once their queries are done. */
 	struct dg_pool *retired[DAEMON_RETIRED_MAX];
 	uint64_t retired_at[DAEMON_RETIRED_MAX];
@@ -288,11 +289,11 @@ static bool takes_redirects(const struct dg_target *t)
 
 /* Redirect mode: an AF_XDP socket on every queue the guard redirects to.
  * Until they exist, redirected queries are dropped, never passed. */
-static int daemon_bypass_init(struct daemon *d)
+static int daemon_bypass_open(struct daemon *d)
 {
-	int i, fd, err;
+	int fd;
 
-	if (d->cfg->mode != DG_MODE_REDIRECT)
+	if (d->bypass)
 		return 0;
 	fd = dg_guard_xsks_fd(&d->guard);
 	if (fd < 0) {
@@ -305,6 +306,18 @@ static int daemon_bypass_init(struct daemon *d)
 		close(fd);
 		return -ENOMEM;
 	}
+	return 0;
+}
+
+static int daemon_bypass_init(struct daemon *d)
+{
+	int i, err;
+
+	if (d->cfg->mode != DG_MODE_REDIRECT)
+		return 0;
+	err = daemon_bypass_open(d);
+	if (err)
+		return err;
 	for (i = 0; i < d->n_targets; i++) {
 		if (!takes_redirects(&d->targets[i]))
 			continue;
@@ -355,6 +368,68 @@ static void daemon_bypass_sync(struct daemon *d, const struct dg_target *t, int 
 	}
 }
 
+/* Redirect mode: transparent listeners for steered TCP/53; then XDP may
+ * pass TCP on to tc ingress. Until then the capture end drops it and a
+ * gateway port hands it to AF_XDP, where it is dropped as not UDP. */
+static int daemon_steer_init(struct daemon *d)
+{
+	static const int families[] = { AF_INET, AF_INET6 };
+	int i, fd, err, n = 0;
+
+	if (!d->steer)
+		return 0;
+	for (i = 0; i < 2; i++) {
+		fd = dg_stub_listen_steered(d->stub, families[i]);
+		if (fd < 0) {
+			/* A host without IPv6 still steers IPv4; IPv6 TCP/53
+			 * then finds no listener and is dropped. */
+			log_warn("no transparent %s listener for TCP/53 (%s): those connections are dropped",
+				 i ? "IPv6" : "IPv4", strerror(-fd));
+			continue;
+		}
+		err = dg_guard_set_listener(&d->guard, i ? DG_LISTEN_V6 : DG_LISTEN_V4, fd);
+		if (err)
+			return err;
+		n++;
+	}
+	d->n_listeners = n;
+	return dg_guard_set_capture(&d->guard, d->cap.near_ifindex, n > 0);
+}
+
+/* After a reload in Mode=redirect: the capture end in the policy, AF_XDP
+ * sockets on every redirect point, and (coming from another mode) the
+ * TCP/53 listeners, as start-up does. The guard redirects already and
+ * drops what finds no socket or listener yet (fail closed). */
+static void daemon_redirect_serve(struct daemon *d, const struct dg_target *t,
+				  int n, bool was_redirect)
+{
+	int err;
+
+	err = dg_guard_set_capture(&d->guard, d->cap.near_ifindex,
+				   was_redirect && d->n_listeners > 0);
+	if (!err)
+		err = daemon_bypass_open(d);
+	if (!err)
+		daemon_bypass_sync(d, t, n, "no longer in the config");
+	if (!err && !was_redirect)
+		err = daemon_steer_init(d);
+	if (err)
+		log_error("reload: redirect mode is not fully served (%s); what it cannot take is dropped",
+			  strerror(-err));
+}
+
+/* After a reload out of Mode=redirect: the guard drops or monitors now
+ * and the capture path is detached; close what served it. Answers still
+ * owed to caught queries are dropped and counted (bypass_tx_drops). */
+static void daemon_redirect_stop(struct daemon *d)
+{
+	daemon_bypass_sync(d, NULL, 0, "Mode= is no longer redirect");
+	dg_stub_close_steered(d->stub);
+	d->n_listeners = 0;
+	dg_guard_set_capture(&d->guard, 0, false);
+	dg_steer_routing(false);
+}
+
 /* SIGHUP: a new config takes effect without lifting the guard; a bad one
  * is refused and the running one stays. */
 static void daemon_reload(struct daemon *d)
@@ -378,12 +453,6 @@ static void daemon_reload(struct daemon *d)
 			  d->cfg->pin_path, cfg->pin_path);
 		goto out;
 	}
-	if (cfg->mode != d->cfg->mode && (cfg->mode == DG_MODE_REDIRECT ||
-					  d->cfg->mode == DG_MODE_REDIRECT)) {
-		log_error("reload refused: Mode= %s -> %s changes the capture path; restart to change it",
-			  dg_mode_name(d->cfg->mode), dg_mode_name(cfg->mode));
-		goto out;
-	}
 	/* New upstreams are built (not started) before anything changes, so
 	 * a config they cannot take is refused whole. */
 	if (upstreams_changed(d->cfg, cfg) &&
@@ -398,7 +467,10 @@ static void daemon_reload(struct daemon *d)
 		log_error("reload: applying the new config failed; what could be attached is attached");
 		goto out;
 	}
-	daemon_bypass_sync(d, t, n, "no longer in the config");
+	if (cfg->mode == DG_MODE_REDIRECT)
+		daemon_redirect_serve(d, t, n, d->cfg->mode == DG_MODE_REDIRECT);
+	else if (d->cfg->mode == DG_MODE_REDIRECT)
+		daemon_redirect_stop(d);
 	daemon_reload_resolver(d, cfg, new_pool);
 	new_pool = NULL;
 	free(d->cfg);
@@ -542,33 +614,6 @@ static void daemon_forget_socket(void *arg, uint64_t cookie)
 	dg_guard_forget_socket(&((struct daemon *)arg)->guard, cookie);
 }
 
-/* Redirect mode: transparent listeners for steered TCP/53; then XDP may
- * pass TCP on to tc ingress. Until then the capture end drops it and a
- * gateway port hands it to AF_XDP, where it is dropped as not UDP. */
-static int daemon_steer_init(struct daemon *d)
-{
-	static const int families[] = { AF_INET, AF_INET6 };
-	int i, fd, err, n = 0;
-
-	if (!d->steer)
-		return 0;
-	for (i = 0; i < 2; i++) {
-		fd = dg_stub_listen_steered(d->stub, families[i]);
-		if (fd < 0) {
-			/* A host without IPv6 still steers IPv4; IPv6 TCP/53
-			 * then finds no listener and is dropped. */
-			log_warn("no transparent %s listener for TCP/53 (%s): those connections are dropped",
-				 i ? "IPv6" : "IPv4", strerror(-fd));
-			continue;
-		}
-		err = dg_guard_set_listener(&d->guard, i ? DG_LISTEN_V6 : DG_LISTEN_V4, fd);
-		if (err)
-			return err;
-		n++;
-	}
-	return dg_guard_set_capture(&d->guard, d->cap.near_ifindex, n > 0);
-}
-
 /* The resolving half: counters, cache, hosts, upstream pool, stub. */
 static int daemon_serve_init(struct daemon *d)
 {
@@ -678,8 +723,7 @@ int dg_daemon_run(const char *config_path)
 	/* The guard is in place before anything resolves: nothing leaks
 	 * while the rest starts, and a failure below stays fail closed. */
 	if (daemon_signals(d) || daemon_serve_init(d) || daemon_link_monitor(d) ||
-	    dg_privs_drop(d->cfg->user, d->cfg->user_set,
-			  d->cfg->mode == DG_MODE_REDIRECT))
+	    dg_privs_drop(d->cfg->user, d->cfg->user_set))
 		goto out;
 	log_ready(d, "ready");
 	if (!dg_loop_run(&d->loop))

@@ -22,11 +22,10 @@
 #endif
 #define CAP_MAX_KNOWN 63
 
-uint64_t dg_privs_keep_mask(bool redirect)
+uint64_t dg_privs_keep_mask(void)
 {
-	return 1ull << CAP_NET_ADMIN | 1ull << CAP_BPF | 1ull << CAP_PERFMON |
-	       1ull << CAP_SYS_ADMIN | 1ull << CAP_DAC_OVERRIDE |
-	       (redirect ? 1ull << CAP_NET_RAW : 0);
+	return 1ull << CAP_NET_ADMIN | 1ull << CAP_NET_RAW | 1ull << CAP_BPF |
+	       1ull << CAP_PERFMON | 1ull << CAP_SYS_ADMIN | 1ull << CAP_DAC_OVERRIDE;
 }
 
 /* "CAP_NET_ADMIN, CAP_BPF, ..." for the log line. */
@@ -77,9 +76,9 @@ static int caps_set(uint64_t keep)
 	return syscall(SYS_capset, &hdr, data) ? -errno : 0;
 }
 
-int dg_privs_drop(const char *user, bool required, bool redirect)
+int dg_privs_drop(const char *user, bool required)
 {
-	uint64_t want = dg_privs_keep_mask(redirect);
+	uint64_t want = dg_privs_keep_mask();
 	uint64_t keep = want & caps_permitted();
 	struct passwd *pw;
 	char text[160];

@@ -579,6 +579,20 @@ int dg_stub_listen_steered(struct dg_stub *s, int family)
 	return err ? err : s->socks[s->n_socks - 1].fd;
 }
 
+void dg_stub_close_steered(struct dg_stub *s)
+{
+	struct stub_sock *ss;
+
+	/* They come after the stub's own sockets, so popping them moves
+	 * nothing epoll points at. */
+	while (s->n_socks && s->socks[s->n_socks - 1].steered) {
+		ss = &s->socks[--s->n_socks];
+		dg_io_del(s->loop, &ss->io);
+		close(ss->fd);
+		log_debug("stub: transparent TCP/53 listener closed");
+	}
+}
+
 void dg_stub_free(struct dg_stub *s)
 {
 	int i;

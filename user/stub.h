@@ -25,6 +25,9 @@ struct dg_stub *dg_stub_new(struct dg_loop *l, struct dg_resolver *res,
  * steered TCP/53: its connections are served like the stub's own. Returns
  * its fd (the stub keeps it) or -errno. */
 int dg_stub_listen_steered(struct dg_stub *s, int family);
+/* Close those listeners (Mode= is no longer redirect); connections they
+ * accepted are served to the end. */
+void dg_stub_close_steered(struct dg_stub *s);
 
 void dg_stub_free(struct dg_stub *s);
 

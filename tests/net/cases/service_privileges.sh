@@ -13,9 +13,8 @@
 # shellcheck source=tests/net/dot.sh
 . "$(dirname "$0")/../dot.sh"
 
-# CAP_DAC_OVERRIDE 1, CAP_NET_ADMIN 12, CAP_NET_RAW 13 (redirect mode:
-# AF_XDP sockets for a re-created port), CAP_SYS_ADMIN 21, CAP_PERFMON 38,
-# CAP_BPF 39.
+# CAP_DAC_OVERRIDE 1, CAP_NET_ADMIN 12, CAP_NET_RAW 13 (new AF_XDP
+# sockets), CAP_SYS_ADMIN 21, CAP_PERFMON 38, CAP_BPF 39.
 CAPS=$(printf '%016x' $(((1 << 1) | (1 << 12) | (1 << 13) | (1 << 21) | (1 << 38) | (1 << 39))))
 
 pre()
