@@ -4,7 +4,8 @@
 # whole: a port added to GatewayInterface= gets its guard and its AF_XDP
 # sockets, so its clients' DNS to a rogue server is answered over DoT
 # without a restart; the first port keeps answering throughout; a port
-# removed again is no longer the guard's (its sockets are closed).
+# removed again is no longer the guard's (its sockets are closed); and
+# Mode= switched to drop and back to redirect on the gateway.
 #
 #   client  (veth-c)  -- (veth-lan,  XDP) gw (veth-wan) -- (veth-o) out
 #   client2 (veth-c2) -- (veth-lan2, added on reload)
@@ -91,6 +92,21 @@ test()
 			"$PY" -c 'import json,sys; d=json.load(sys.stdin); print(" ".join(p.get("name","") for e in d for p in e.get("xdp",[]) + e.get("tc",[])))')"
 	check_eq "client 2 reaches the rogue again (by config)" "$MARK_A " "$(ask "$NS_CLIENT2")"
 	check_eq "client 1 is still answered over DoT" "$DOT_A " "$(ask "$NS_CLIENT")"
+
+	log "reload: Mode=drop, then Mode=redirect again, on the gateway"
+	sed -i 's/^Mode=redirect$/Mode=drop/' "$CONF"
+	reload 3
+	check_eq "drop: client 1's query to the rogue goes nowhere" "" \
+		"$(ask "$NS_CLIENT" | grep -o "$MARK_A\|$DOT_A")"
+	check_eq "drop: no steering left on veth-lan" 0 \
+		"$(ip netns exec "$NS_GW" bpftool -j net show dev veth-lan 2>/dev/null |
+			"$PY" -c 'import json,sys; print(sum(1 for e in json.load(sys.stdin) for t in e.get("tc", []) if "ingress" in t.get("kind", "")))')"
+	sed -i 's/^Mode=drop$/Mode=redirect/' "$CONF"
+	reload 4
+	check_eq "redirect: client 1 is answered over DoT again" "$DOT_A " "$(ask "$NS_CLIENT")"
+	check_eq "redirect: over TCP too" "$DOT_A" \
+		"$(timeout 10 ip netns exec "$NS_CLIENT" dig +short +tcp +tries=1 +time=2 "@$ROGUE4" a.test 2>&1)"
+	check_eq "the rogue saw only client 2's unguarded queries" "$((r0 + 1))" "$(rogue_queries)"
 }
 
 post()
