@@ -147,8 +147,8 @@ check "ExecStart's binary is installed and executable" test -x "$D$exec_bin"
 check "ExecStart's config is installed" test -f "$D$exec_conf"
 check_eq "Type=notify" 1 "$(grep -cx 'Type=notify' "$D/$UNIT")"
 # shellcheck disable=SC2016 # $MAINPID is literal text in the unit
-check_eq "ExecReload sends SIGHUP" 1 \
-	"$(grep -cx 'ExecReload=/bin/kill -HUP $MAINPID' "$D/$UNIT")"
+check_eq "ExecReload sends SIGHUP, from outside the sandbox (CAP_KILL)" 1 \
+	"$(grep -cx 'ExecReload=+/bin/kill -HUP $MAINPID' "$D/$UNIT")"
 check_eq "Restart=on-failure" 1 "$(grep -cx 'Restart=on-failure' "$D/$UNIT")"
 check_eq "no PrivateNetwork=/ProtectKernelTunables= (it writes /proc/sys/net, pins in /sys/fs/bpf)" \
 	0 "$(grep -cE '^(PrivateNetwork|ProtectKernelTunables)=' "$D/$UNIT")"
