@@ -91,6 +91,20 @@ if [ -x tests/install/test_install.sh ]; then
 	skipped=$((skipped + $(grep -c '^SKIP: ' "$log")))
 fi
 
+# The Ansible role (tools/ansible) run on localhost in a sandbox: /etc,
+# /usr and /var overlaid in a private mount namespace, plus a throwaway
+# systemd for the service tasks. Needs root; never touches the real /.
+if [ -x tests/ansible/test_role.sh ]; then
+	OUT=$OUT SAN=${SAN:-0} tests/ansible/test_role.sh >"$log" 2>&1
+	rc=$?
+	read -r p f <<<"$(count_line)"
+	p=${p:-0} f=${f:-0}
+	[ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1
+	report ansible "test_role" "$p" "$f"
+	grep '^SKIP: ' "$log" | sed 's/^SKIP: /[ansible] SKIP (/; s/$/)/'
+	skipped=$((skipped + $(grep -c '^SKIP: ' "$log")))
+fi
+
 if [ -x tests/net/run.sh ]; then
 	if [ "$(id -u)" -ne 0 ]; then
 		skip net "integration" "needs root for network namespaces"
