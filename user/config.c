@@ -767,6 +767,7 @@ static void parse_user(struct cfg_state *st, const struct cfg_key *key,
 	}
 	strcpy(st->cfg->user, value);
 	st->cfg->user_set = true;
+	st->cfg->user_line = st->line;
 }
 
 static void parse_mode(struct cfg_state *st, const struct cfg_key *key,

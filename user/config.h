@@ -99,6 +99,7 @@ struct dg_config {
 	char pin_path[PATH_MAX];
 	char user[DG_CFG_USER_MAX];	/* User=: drop to it after start */
 	bool user_set;			/* written in the file, not the default */
+	unsigned int user_line;		/* where, for check-config's error */
 };
 
 /* The built-in defaults: strict DoT to Quad9 with Cloudflare as fallback,

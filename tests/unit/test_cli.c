@@ -133,6 +133,25 @@ static void test_missing_config(void **state)
 	assert_non_null(strstr(logged, path));
 }
 
+/* Test that check-config refuses a User= written in the file that does
+ * not exist on this host (run would refuse to start), naming FILE:LINE,
+ * and accepts one that does. */
+static void test_check_config_user(void **state)
+{
+	char want[512];
+
+	(void)state;
+	write_conf("[Resolve]\nFallbackDNS=\n[Guard]\nUser=dg-no-such-user\n");
+	assert_int_equal(run(4, "dotguard", "check-config", "-c", conf), DG_EXIT_FAIL);
+	snprintf(want, sizeof(want),
+		 "%s:4: User=dg-no-such-user: no such user on this host; 'run' would refuse to start\n",
+		 conf);
+	assert_string_equal(logged, want);
+	write_conf("[Guard]\nUser=root\n");
+	assert_int_equal(run(4, "dotguard", "check-config", "-c", conf), DG_EXIT_OK);
+	assert_string_equal(logged, "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -140,6 +159,7 @@ int main(void)
 		cmocka_unit_test(test_nothing_pinned),
 		cmocka_unit_test(test_bad_config),
 		cmocka_unit_test(test_missing_config),
+		cmocka_unit_test(test_check_config_user),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
