@@ -16,6 +16,7 @@
 #include "query.h"
 #include "doctor.h"
 #include "status.h"
+#include "tls.h"
 
 enum dg_opt_id {
 	OPT_CONFIG,
@@ -158,6 +159,7 @@ static int cmd_detach(const struct dg_args *a)
 static int cmd_check_config(const struct dg_args *a)
 {
 	struct dg_config *cfg = load_config(a);
+	struct dg_tls_ctx *ctx = NULL;
 
 	if (!cfg)
 		return DG_EXIT_FAIL;
@@ -171,6 +173,17 @@ static int cmd_check_config(const struct dg_args *a)
 		free(cfg);
 		return DG_EXIT_FAIL;
 	}
+	/* The same for a CAFile= this host cannot load: the pool would not
+	 * start (or a reload would be refused). */
+	if (cfg->ca_file_line && cfg->dot != DG_DOT_OPPORTUNISTIC &&
+	    !(ctx = dg_tls_ctx_new(cfg->ca_file, true))) {
+		log_at(DG_LOG_ERROR, cfg->source, cfg->ca_file_line,
+		       "CAFile=%s: cannot be loaded here (above); 'run' would refuse it",
+		       cfg->ca_file);
+		free(cfg);
+		return DG_EXIT_FAIL;
+	}
+	dg_tls_ctx_free(ctx);
 	printf("%s: ok (%d DNS, %d fallback, DNSOverTLS=%s, Mode=%s)\n",
 	       cfg->source[0] ? cfg->source : "built-in defaults", cfg->n_dns,
 	       cfg->n_fallback, dg_dot_name(cfg->dot), dg_mode_name(cfg->mode));

@@ -19,6 +19,7 @@
 #include "dotguard/pins.h"
 #include "config.h"
 #include "log.h"
+#include "tls.h"
 
 #define CFG_LINE_MAX 4096		/* bytes per line, without the newline */
 #define CFG_FILE_MAX (1024 * 1024)	/* no config file is this big */
@@ -692,6 +693,8 @@ static void parse_path(struct cfg_state *st, const struct cfg_key *key,
 		return;
 	}
 	strcpy(dst, value);
+	if (!key->arg)
+		st->cfg->ca_file_line = st->line;
 }
 
 static void parse_dot(struct cfg_state *st, const struct cfg_key *key,
@@ -1066,6 +1069,8 @@ int dg_config_load(struct dg_config *cfg, const char *path)
 		return err;
 	}
 	err = dg_config_parse(cfg, file, text, len);
+	if (!err && dg_sha256(text, len, cfg->sha256))
+		memset(cfg->sha256, 0, sizeof(cfg->sha256));
 	free(text);
 	return err;
 }

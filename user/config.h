@@ -100,6 +100,8 @@ struct dg_config {
 	char user[DG_CFG_USER_MAX];	/* User=: drop to it after start */
 	bool user_set;			/* written in the file, not the default */
 	unsigned int user_line;		/* where, for check-config's error */
+	unsigned int ca_file_line;	/* CAFile= written in the file: where */
+	uint8_t sha256[32];		/* of the file read; zero without one */
 };
 
 /* The built-in defaults: strict DoT to Quad9 with Cloudflare as fallback,

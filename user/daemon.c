@@ -85,6 +85,14 @@ static int daemon_prepare(struct daemon *d, struct dg_config *cfg,
 	return *n < 0 ? *n : 0;
 }
 
+/* What status shows of the config running now (audits compare it with
+ * the file on disk). */
+static void daemon_note_config(struct daemon *d)
+{
+	memcpy(d->stats.s->config_sha256, d->cfg->sha256, sizeof(d->cfg->sha256));
+	dg_stat_set(&d->stats.s->config_loaded, (__u64)time(NULL));
+}
+
 static void log_ready(const struct daemon *d, const char *what)
 {
 	char list[256] = "", status[320];
@@ -478,9 +486,12 @@ static void daemon_reload(struct daemon *d)
 	memcpy(d->targets, t, sizeof(t));
 	d->n_targets = n;
 	cfg = NULL;
+	daemon_note_config(d);
+	dg_stat_add(&d->stats.s->reloads, 1);
 	log_ready(d, "reloaded");
 	return;
 out:
+	dg_stat_add(&d->stats.s->reloads_refused, 1);
 	/* Still serving with the running config: systemd must hear so. */
 	dg_notify_ready("reload refused; running config kept");
 	dg_pool_free(new_pool);
@@ -629,6 +640,7 @@ static int daemon_serve_init(struct daemon *d)
 	memset(d->stats.s, 0, sizeof(*d->stats.s));
 	d->stats.s->started = (__u64)time(NULL);
 	d->stats.s->pid = (__u64)getpid();
+	daemon_note_config(d);
 	daemon_heartbeat(&d->loop, &d->heartbeat);
 
 	if (dg_tls_init())

@@ -78,10 +78,26 @@ static __u64 rtt_bucket_le(int b)
 	return 64ull << b;
 }
 
+/* The running config's SHA-256 in hex; "" when it came from no file. */
+static const char *config_hex(const struct dg_daemon_stats *d, char out[65])
+{
+	bool any = false;
+	int i;
+
+	for (i = 0; i < 32; i++) {
+		snprintf(out + 2 * i, 3, "%02x", d->config_sha256[i]);
+		any |= d->config_sha256[i] != 0;
+	}
+	if (!any)
+		out[0] = '\0';
+	return out;
+}
+
 static void text_daemon(FILE *out, const struct dg_snapshot *s)
 {
 	const struct dg_daemon_stats *d = &s->daemon;
 	const struct dg_upstream_stats *u;
+	char hex[65];
 	__u64 hb_age;
 	int i, f;
 	bool any;
@@ -107,6 +123,11 @@ static void text_daemon(FILE *out, const struct dg_snapshot *s)
 	if (d->link_events)
 		fprintf(out, "guarded links: %llu changes seen, guard re-applied\n",
 			d->link_events);
+	fprintf(out, "config: %s%s, read %llu s ago; reloads: %llu applied, %llu refused\n",
+		config_hex(d, hex)[0] ? "sha256 " : "built-in defaults",
+		hex, (__u64)s->taken.tv_sec > d->config_loaded ?
+			s->taken.tv_sec - d->config_loaded : 0,
+		d->reloads, d->reloads_refused);
 	fputs("upstream rtt:", out);
 	any = false;
 	for (i = 0; i < DG_RTT_BUCKETS; i++) {
@@ -198,6 +219,7 @@ static void json_daemon(struct dg_json *j, const struct dg_snapshot *s)
 {
 	const struct dg_daemon_stats *d = &s->daemon;
 	const struct dg_upstream_stats *u;
+	char hex[65];
 	int i, f;
 
 	json_key(j, "daemon");
@@ -232,6 +254,13 @@ static void json_daemon(struct dg_json *j, const struct dg_snapshot *s)
 	json_kv_u64(j, "bypass_tx_drops", d->bypass_tx_drops);
 	json_kv_u64(j, "bypass_rx_drops", d->bypass_rx_drops);
 	json_kv_u64(j, "link_events", d->link_events);
+	json_key(j, "config");
+	json_obj_open(j);
+	json_kv_str(j, "sha256", config_hex(d, hex));
+	json_kv_u64(j, "loaded", d->config_loaded);
+	json_kv_u64(j, "reloads", d->reloads);
+	json_kv_u64(j, "reloads_refused", d->reloads_refused);
+	json_obj_close(j);
 	json_key(j, "rtt_us_hist");
 	json_arr_open(j);
 	for (i = 0; i < DG_RTT_BUCKETS; i++) {
@@ -387,6 +416,7 @@ static void prom_upstream_label(FILE *out, const struct dg_upstream_stats *u)
 static void prom_daemon(FILE *out, const struct dg_snapshot *s)
 {
 	const struct dg_daemon_stats *d = &s->daemon;
+	char hex[65];
 	__u64 cum = 0;
 	int i, f;
 
@@ -395,6 +425,14 @@ static void prom_daemon(FILE *out, const struct dg_snapshot *s)
 	fprintf(out, "# HELP dotguard_daemon_up 1 while the daemon's heartbeat is fresh.\n"
 		     "# TYPE dotguard_daemon_up gauge\ndotguard_daemon_up %d\n",
 		daemon_alive(s));
+	fprintf(out, "# HELP dotguard_config_info The running config's SHA-256 (empty: built-in defaults).\n"
+		     "# TYPE dotguard_config_info gauge\ndotguard_config_info{sha256=\"%s\"} 1\n",
+		config_hex(d, hex));
+	fprintf(out, "# HELP dotguard_reloads_total SIGHUPs, by whether the new config was applied.\n"
+		     "# TYPE dotguard_reloads_total counter\n"
+		     "dotguard_reloads_total{result=\"applied\"} %llu\n"
+		     "dotguard_reloads_total{result=\"refused\"} %llu\n",
+		d->reloads, d->reloads_refused);
 	fprintf(out, "# HELP dotguard_queries_total Client queries by transport.\n"
 		     "# TYPE dotguard_queries_total counter\n"
 		     "dotguard_queries_total{transport=\"udp\"} %llu\n"

@@ -609,6 +609,11 @@ size_t dg_tls_pending(struct dg_tls_conn *c)
 	return n > 0 ? (size_t)n : 0;
 }
 
+int dg_sha256(const void *data, size_t len, uint8_t out[32])
+{
+	return len > UINT32_MAX || wc_Sha256Hash(data, (word32)len, out) ? -EIO : 0;
+}
+
 enum dg_tls_want dg_tls_want(const struct dg_tls_conn *c)
 {
 	return c->want;

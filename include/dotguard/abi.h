@@ -192,6 +192,12 @@ struct dg_daemon_stats {
 				 * them (AF_XDP RX ring full, bad frame) */
 	__u64 link_events;	/* a guarded interface appeared, vanished or
 				 * changed: the guard was re-applied */
+	/* The config running now, so an audit can compare it with the file:
+	 * a reload the daemon refused leaves the old one running. */
+	__u64 reloads;		/* SIGHUPs whose config now runs */
+	__u64 reloads_refused;	/* SIGHUPs refused: the running config stayed */
+	__u64 config_loaded;	/* CLOCK_REALTIME s the running config was read */
+	__u8 config_sha256[32];	/* of its file's bytes; all zero: no file */
 };
 
 _Static_assert(sizeof(struct dg_counter) == 16, "dg_counter layout");

@@ -623,6 +623,19 @@ EOF
 		"$tmp/svc-missing.log"
 	sed -n 's/.*"msg": "\(dotguard audit failed[^"]*\)".*/    (\1)/p' "$tmp/svc-missing.log"
 
+	echo "-- 7. a reload the daemon refuses fails the audit"
+	# PoolSize= changes while Interface=dgv0 names no link: check-config
+	# passes, the reload goes out, the daemon refuses the file and keeps
+	# running the old one. Only the running config's sha256 tells.
+	play svc-refused "$dns" "$pins" '{"dotguard_verify_retries": 2, "dotguard_pool_size": 3}'
+	check_eq "refused reload: the play fails after the reload" "yes failed=1 Reload dotguard changed" \
+		"$([ "$RC" -ne 0 ] && echo yes) failed=$(recap "$tmp/svc-refused.log" failed) $(handlers "$tmp/svc-refused.log") $(handler_result "$tmp/svc-refused.log" 'Reload dotguard')"
+	check_grep "  at the audit, saying the reload was refused" \
+		'dotguard audit failed on localhost: .*the daemon runs another config than /etc/dotguard/dotguard.conf \(sha256 [0-9a-f]{12} vs [0-9a-f]{12}\): its reload was refused' \
+		"$tmp/svc-refused.log"
+	check_eq "  status: 1 reload refused" 1 "$(status_field 'd["daemon"]["config"]["reloads_refused"]')"
+	sed -n 's/.*"msg": "\(dotguard audit failed[^"]*\)".*/    (\1)/p' "$tmp/svc-refused.log"
+
 	box_stop
 	trap - EXIT
 	check_eq "the throwaway systemd is gone, and its cgroup" "gone gone" \

@@ -152,6 +152,28 @@ static void test_check_config_user(void **state)
 	assert_string_equal(logged, "");
 }
 
+/* Test that check-config refuses a CAFile= this host cannot load (the
+ * pool would not start), naming FILE:LINE, except in opportunistic mode,
+ * which does not verify. */
+static void test_check_config_ca_file(void **state)
+{
+	char want[1024];
+
+	(void)state;
+	/* The config itself: a file, but no PEM certificate in it. */
+	snprintf(want, sizeof(want), "[Resolve]\nFallbackDNS=\n\n[TLS]\nCAFile=%s\n", conf);
+	write_conf(want);
+	assert_int_equal(run(4, "dotguard", "check-config", "-c", conf), DG_EXIT_FAIL);
+	snprintf(want, sizeof(want),
+		 "%s:5: CAFile=%s: cannot be loaded here (above); 'run' would refuse it\n",
+		 conf, conf);
+	assert_non_null(strstr(logged, want));
+	snprintf(want, sizeof(want),
+		 "[Resolve]\nFallbackDNS=\nDNSOverTLS=opportunistic\n[TLS]\nCAFile=%s\n", conf);
+	write_conf(want);
+	assert_int_equal(run(4, "dotguard", "check-config", "-c", conf), DG_EXIT_OK);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -160,6 +182,7 @@ int main(void)
 		cmocka_unit_test(test_bad_config),
 		cmocka_unit_test(test_missing_config),
 		cmocka_unit_test(test_check_config_user),
+		cmocka_unit_test(test_check_config_ca_file),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -131,6 +131,11 @@ static void fill_daemon(__u64 heartbeat)
 	d->bypass_bad_frames = 2;
 	d->bypass_tx_drops = 1;
 	d->bypass_rx_drops = 3;
+	d->reloads = 3;
+	d->reloads_refused = 1;
+	d->config_loaded = snap.taken.tv_sec - 30;
+	memset(d->config_sha256, 0xab, sizeof(d->config_sha256));
+	d->config_sha256[31] = 0x01;
 	d->rtt_hist[3] = 57;	/* [256, 512) us */
 	d->rtt_hist[5] = 1;
 	d->n_up = 2;
@@ -156,6 +161,7 @@ static void fill_daemon(__u64 heartbeat)
  * histogram and one line per upstream with its failures by reason. */
 static void test_text_daemon(void **state)
 {
+	char want[256];
 	char *out;
 
 	(void)state;
@@ -167,6 +173,7 @@ static void test_text_daemon(void **state)
 		"queries 107 (90 udp, 10 tcp, 7 bypass); answers 100; cache 40 hits, 60 misses; hosts 0\n"
 		"errors: 2 servfail, 0 formerr, 0 refused; 1 truncated; 0 in flight; 0 retries\n"
 		"bypass (redirected by the guard): 7 queries, 6 answered; 2 frames dropped as not a query, 1 answers lost (no TX room), 3 frames lost before the daemon (RX ring full)\n"
+		"config: sha256 ababababababababababababababababababababababababababababababab01, read 30 s ago; reloads: 3 applied, 1 refused\n"
 		"upstream rtt: <512 us 57, <2048 us 1\n"
 		"\n"
 		"UPSTREAM                                 STATE   QUERIES   ANSWERS   RTT_MS   FULL  RESUMED  OPEN  FAILURES\n"
@@ -183,10 +190,23 @@ static void test_text_daemon(void **state)
 	assert_non_null(strstr(out, "dotguard_upstream_rtt_seconds_bucket{le=\"0.000512\"} 57\n"));
 	assert_non_null(strstr(out, "dotguard_upstream_rtt_seconds_count 58\n"));
 	assert_non_null(strstr(out, "dotguard_bypass_total{outcome=\"bad_frame\"} 2\n"));
+	assert_non_null(strstr(out, "dotguard_config_info{sha256=\"ababababababababababababababababababababababababababababababab01\"} 1\n"));
+	assert_non_null(strstr(out, "dotguard_reloads_total{result=\"applied\"} 3\n"
+				    "dotguard_reloads_total{result=\"refused\"} 1\n"));
 	out = render(DG_STATUS_JSON);
 	assert_non_null(strstr(out, "\"daemon\":{\"running\":false,\"pid\":4242,"));
 	assert_non_null(strstr(out, "\"failures\":{\"timeout\":1,\"verify\":2,"));
 	assert_non_null(strstr(out, "\"bypass_queries\":7,\"bypass_answers\":6,\"bypass_bad_frames\":2,\"bypass_tx_drops\":1,\"bypass_rx_drops\":3"));
+	snprintf(want, sizeof(want),
+		 "\"config\":{\"sha256\":\"ababababababababababababababababababababababababababababababab01\",\"loaded\":%llu,\"reloads\":3,\"reloads_refused\":1}",
+		 (unsigned long long)snap.taken.tv_sec - 30);
+	assert_non_null(strstr(out, want));
+	/* No file (built-in defaults): no digest. */
+	memset(snap.daemon.config_sha256, 0, sizeof(snap.daemon.config_sha256));
+	out = render(DG_STATUS_JSON);
+	assert_non_null(strstr(out, "\"config\":{\"sha256\":\"\",\"loaded\""));
+	out = render(DG_STATUS_TEXT);
+	assert_non_null(strstr(out, "config: built-in defaults, read 30 s ago;"));
 }
 
 /* Test that every reason and action has its status name, and out-of-range

@@ -33,18 +33,32 @@ wait_log()
 	die "dotguard never logged '$1'"
 }
 
+# running_config: "SHA256 APPLIED REFUSED" of the daemon's running config,
+# from status --json (the pins, not the file: it may be broken).
+running_config()
+{
+	status_json "$NS_HOST"
+	json_get "$T/status.json" \
+		'" ".join(str(d["daemon"]["config"][k]) for k in ("sha256", "reloads", "reloads_refused"))'
+}
+
 test()
 {
-	local prog_before prog_after
+	local prog_before prog_after sum_monitor
 
 	status_json "$NS_HOST"
 	prog_before=$(json_get "$T/status.json" 'd["attached"][0]["prog_id"]')
+	check_eq "status: the running config's sha256 is the file's" \
+		"$(sha256sum "$CONF" | cut -d' ' -f1) 0 0" "$(running_config)"
 	pkt "$NS_HOST" udp "$OUT4" 53
 
 	log "drop -> monitor by SIGHUP"
 	conf_guard monitor Interface=veth-h
 	kill -HUP "$DG_PID"
 	wait_log "reloaded: guarding veth-h"
+	sum_monitor=$(sha256sum "$CONF" | cut -d' ' -f1)
+	check_eq "status: after the reload, the new file's sha256; 1 reload applied" \
+		"$sum_monitor 1 0" "$(running_config)"
 	pkt "$NS_HOST" udp "$OUT4" 53
 	pkt "$NS_HOST" udp "$OUT4" 53
 
@@ -57,6 +71,8 @@ test()
 	cap_stop out
 	# status reads PinPath= from the file, so give it a valid one again.
 	conf_guard monitor Interface=veth-h
+	check_eq "status: the refused reload left the running config's sha256; 1 refused" \
+		"$sum_monitor 1 1" "$(running_config)"
 
 	status_json "$NS_HOST"
 	prog_after=$(json_get "$T/status.json" 'd["attached"][0]["prog_id"]')
