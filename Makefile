@@ -167,7 +167,7 @@ $(OUT)/tests/net_%: tests/net/%.c | $(OUT)/tests
 
 # libFuzzer targets are always built with clang and its sanitizers; each
 # links the sources its parser needs (FUZZ_SRCS_<name>).
-FUZZ_SRCS_fuzz_config := user/config.c user/log.c
+FUZZ_SRCS_fuzz_config := user/config.c user/digest.c user/log.c
 FUZZ_SRCS_fuzz_parse :=
 FUZZ_SRCS_fuzz_dns := user/dns_wire.c user/log.c
 FUZZ_SRCS_fuzz_frame := user/frame.c

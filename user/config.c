@@ -18,8 +18,8 @@
 
 #include "dotguard/pins.h"
 #include "config.h"
+#include "digest.h"
 #include "log.h"
-#include "tls.h"
 
 #define CFG_LINE_MAX 4096		/* bytes per line, without the newline */
 #define CFG_FILE_MAX (1024 * 1024)	/* no config file is this big */

@@ -29,8 +29,8 @@
 #include <wolfssl/wolfio.h>
 #include <wolfssl/wolfcrypt/coding.h>
 #include <wolfssl/wolfcrypt/error-crypt.h>
-#include <wolfssl/wolfcrypt/sha256.h>
 
+#include "digest.h"
 #include "log.h"
 #include "tls.h"
 
@@ -486,7 +486,7 @@ static int der_spki(const uint8_t *der, size_t der_len, const uint8_t **spki,
  */
 static int tls_check_pins(struct dg_tls_conn *c)
 {
-	uint8_t hash[WC_SHA256_DIGEST_SIZE];
+	uint8_t hash[DG_SHA256_LEN];
 	char text[sizeof(c->text)];
 	const unsigned char *der;
 	const uint8_t *spki;
@@ -505,7 +505,7 @@ static int tls_check_pins(struct dg_tls_conn *c)
 	der = wolfSSL_X509_get_der(leaf, &der_len);
 	if (!der || der_len <= 0 ||
 	    der_spki(der, (size_t)der_len, &spki, &spki_len) ||
-	    wc_Sha256Hash(spki, (word32)spki_len, hash)) {
+	    dg_sha256(spki, spki_len, hash)) {
 		tls_fail(c, DG_TLS_F_PIN, "cannot read the certificate's public key");
 		goto out;
 	}
@@ -607,11 +607,6 @@ size_t dg_tls_pending(struct dg_tls_conn *c)
 	int n = wolfSSL_pending(c->ssl);
 
 	return n > 0 ? (size_t)n : 0;
-}
-
-int dg_sha256(const void *data, size_t len, uint8_t out[32])
-{
-	return len > UINT32_MAX || wc_Sha256Hash(data, (word32)len, out) ? -EIO : 0;
 }
 
 enum dg_tls_want dg_tls_want(const struct dg_tls_conn *c)

@@ -86,7 +86,4 @@ const char *dg_tls_version(const struct dg_tls_conn *c);	/* "TLSv1.3" */
 struct dg_tls_session *dg_tls_session_get(struct dg_tls_conn *c);
 void dg_tls_session_free(struct dg_tls_session *s);
 
-/* SHA-256 of len bytes (wolfCrypt stays behind this module). 0 or -EIO. */
-int dg_sha256(const void *data, size_t len, uint8_t out[32]);
-
 #endif /* DG_TLS_H */
