@@ -77,33 +77,30 @@ for src in tests/fuzz/fuzz_*.c; do
 	rm -rf "$corpus"
 done
 
-# make install / uninstall into a temp DESTDIR: the tree, the unit, the
-# config, the man pages. Needs no root; never touches the real /.
-if [ -x tests/install/test_install.sh ]; then
-	OUT=$OUT SAN=${SAN:-0} tests/install/test_install.sh >"$log" 2>&1
+# script_tier TIER NAME SCRIPT: a script that prints ok/FAIL/SKIP lines and
+# "N passed, N failed"; its SKIP lines (checks it could not make here) are
+# shown and counted.
+script_tier()
+{
+	local tier=$1 name=$2 script=$3 rc p f
+	[ -x "$script" ] || return 0
+	OUT=$OUT SAN=${SAN:-0} "$script" >"$log" 2>&1
 	rc=$?
 	read -r p f <<<"$(count_line)"
 	p=${p:-0} f=${f:-0}
 	[ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1
-	report install "test_install" "$p" "$f"
-	# A check it could not make here (no groff, no systemd-analyze).
-	grep '^SKIP: ' "$log" | sed 's/^SKIP: /[install] SKIP (/; s/$/)/'
+	report "$tier" "$name" "$p" "$f"
+	grep '^SKIP: ' "$log" | sed "s/^SKIP: /[$tier] SKIP (/; s/\$/)/"
 	skipped=$((skipped + $(grep -c '^SKIP: ' "$log")))
-fi
+}
 
+# make install / uninstall into a temp DESTDIR: the tree, the unit, the
+# config, the man pages. Needs no root; never touches the real /.
+script_tier install test_install tests/install/test_install.sh
 # The Ansible role (tools/ansible) run on localhost in a sandbox: /etc,
 # /usr and /var overlaid in a private mount namespace, plus a throwaway
 # systemd for the service tasks. Needs root; never touches the real /.
-if [ -x tests/ansible/test_role.sh ]; then
-	OUT=$OUT SAN=${SAN:-0} tests/ansible/test_role.sh >"$log" 2>&1
-	rc=$?
-	read -r p f <<<"$(count_line)"
-	p=${p:-0} f=${f:-0}
-	[ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1
-	report ansible "test_role" "$p" "$f"
-	grep '^SKIP: ' "$log" | sed 's/^SKIP: /[ansible] SKIP (/; s/$/)/'
-	skipped=$((skipped + $(grep -c '^SKIP: ' "$log")))
-fi
+script_tier ansible test_role tests/ansible/test_role.sh
 
 if [ -x tests/net/run.sh ]; then
 	if [ "$(id -u)" -ne 0 ]; then

@@ -41,45 +41,8 @@ case $OUT in
 esac
 passed=0 failed=0
 
-ok()
-{
-	echo "ok: $*"
-	passed=$((passed + 1))
-}
-
-fail()
-{
-	echo "FAIL: $*"
-	failed=$((failed + 1))
-}
-
-skip()
-{
-	echo "SKIP: $*"
-}
-
-# check_eq WHAT EXPECTED GOT
-check_eq()
-{
-	if [ "$2" = "$3" ]; then
-		ok "$1"
-	else
-		fail "$1: expected '$2', got '$3'"
-	fi
-}
-
-# check WHAT CMD...: CMD must succeed; its output is shown when it does not.
-check()
-{
-	local what=$1 out
-	shift
-	if out=$("$@" 2>&1); then
-		ok "$what"
-	else
-		fail "$what: '$*' failed:"
-		printf '%s\n' "$out" | sed 's/^/    /'
-	fi
-}
+# shellcheck source=tests/checks.sh
+. "$REPO/tests/checks.sh"
 
 # check_grep WHAT ERE FILE: FILE has a line matching ERE. On failure, an
 # ansible-playbook log shows its errors and recap, anything else its end.

@@ -22,45 +22,8 @@ tmp=$(mktemp -d /tmp/dginst.XXXXXX) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 D=$tmp/root		# DESTDIR: every installed path lives under it
 
-ok()
-{
-	echo "ok: $*"
-	passed=$((passed + 1))
-}
-
-fail()
-{
-	echo "FAIL: $*"
-	failed=$((failed + 1))
-}
-
-skip()
-{
-	echo "SKIP: $*"
-}
-
-# check_eq WHAT EXPECTED GOT
-check_eq()
-{
-	if [ "$2" = "$3" ]; then
-		ok "$1"
-	else
-		fail "$1: expected '$2', got '$3'"
-	fi
-}
-
-# check WHAT CMD...: CMD must succeed; its output is shown when it does not.
-check()
-{
-	local what=$1 out
-	shift
-	if out=$("$@" 2>&1); then
-		ok "$what"
-	else
-		fail "$what: '$*' failed:"
-		printf '%s\n' "$out" | sed 's/^/    /'
-	fi
-}
+# shellcheck source=tests/checks.sh
+. tests/checks.sh
 
 # check_quiet WHAT CMD...: CMD must succeed and print nothing at all.
 check_quiet()
@@ -199,6 +162,17 @@ check_eq "every upstream is IP#name" "" \
 # Every commented-out Key= line is the key's default or an example: all of
 # them switched on at once must still be a valid config.
 sed -E 's/^#([A-Z][A-Za-z]*=)/\1/' "$D/$CONF" >"$tmp/all.conf"
+# User=dotguard written out must name a user of this host (run refuses
+# one that is not): where there is none, that is the one error, and the
+# file passes with a user that exists.
+if ! getent passwd dotguard >/dev/null; then
+	"$D/$BIN" check-config -c "$tmp/all.conf" >/dev/null 2>"$tmp/all.err"
+	check_eq "every commented key switched on, no dotguard user here: exit 1" 1 $?
+	check_eq "  ... with User='s error only" \
+		"$tmp/all.conf:$(grep -n '^User=dotguard$' "$tmp/all.conf" | cut -d: -f1): error: User=dotguard: no such user on this host; 'run' would refuse to start" \
+		"$(cat "$tmp/all.err")"
+	sed -i 's/^User=dotguard$/User=root/' "$tmp/all.conf"
+fi
 "$D/$BIN" check-config -c "$tmp/all.conf" >/dev/null 2>"$tmp/all.err"
 check_eq "the config with every commented key switched on (exit code)" 0 $?
 check_eq "  ... and no warning" "" "$(cat "$tmp/all.err")"
