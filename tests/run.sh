@@ -3,7 +3,7 @@
 # Runs every test tier (unit, BPF, fuzz, install, netns integration) and
 # ends with one line: "N passed, N failed[, N skipped]". Called by `make test`.
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 OUT=${OUT:-.output}
 FUZZ_SECONDS=${FUZZ_SECONDS:-20}
 export DOTGUARD=${DOTGUARD:-$PWD/dotguard}
