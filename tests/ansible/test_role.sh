@@ -430,13 +430,23 @@ box_boot()
 			ln -s /proc/self/fd/2 "$d/stderr"
 			mount --move "$d" /dev
 			rmdir "$d"
-			mkdir /run/dgtest
+			# A fresh /tmp, but the test dir and the tree (the role,
+			# the binary: a clone may live under /tmp) stay visible.
+			r=$2
+			mkdir /run/dgtest /run/dgrepo
 			mount --bind "$t" /run/dgtest
+			mount --bind "$r" /run/dgrepo
 			mount -t tmpfs -o mode=1777 tmpfs /tmp
 			mkdir -p "$t"
 			mount --bind /run/dgtest "$t"
-			umount /run/dgtest
-			rmdir /run/dgtest
+			case $r/ in
+			/tmp/*)
+				mkdir -p "$r"
+				mount --bind /run/dgrepo "$r"
+				;;
+			esac
+			umount /run/dgtest /run/dgrepo
+			rmdir /run/dgtest /run/dgrepo
 			ip link set lo up
 			ip link add dgv0 type veth peer name dgv1
 			ip link set dgv0 up
@@ -446,7 +456,7 @@ box_boot()
 				setpriv --bounding-set -sys_module,-sys_time,-sys_boot \
 				/lib/systemd/systemd --unit=dgtest.target --show-status=no \
 				--log-target=console
-		' dgbox "$tmp"
+		' dgbox "$tmp" "$REPO"
 	) >"$tmp/systemd.log" 2>&1 </dev/null &
 	BOX_UNSHARE=$!
 	for ((i = 0; i < 50; i++)); do
