@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <arpa/inet.h>
 #include <errno.h>
-#include <net/if.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -246,8 +245,8 @@ struct dg_bypass *dg_bypass_new(struct dg_loop *l, struct dg_resolver *res,
 	return b;
 }
 
-int dg_bypass_add(struct dg_bypass *b, const char *ifname, uint32_t slot,
-		  unsigned int n_queues, const uint8_t *reply_mac,
+int dg_bypass_add(struct dg_bypass *b, const char *ifname, int ifindex,
+		  uint32_t slot, unsigned int n_queues, const uint8_t *reply_mac,
 		  unsigned int mtu)
 {
 	struct bypass_port *p;
@@ -268,7 +267,7 @@ int dg_bypass_add(struct dg_bypass *b, const char *ifname, uint32_t slot,
 			memcpy(p->reply_mac, reply_mac, 6);
 		p->mtu = mtu;
 		snprintf(p->ifname, sizeof(p->ifname), "%s", ifname);
-		p->ifindex = (int)if_nametoindex(ifname);
+		p->ifindex = ifindex;
 		dg_defer_init(&p->kick, bypass_kick);
 		err = dg_xsk_open(&p->xsk, ifname, q, b->xskmap_fd,
 				  slot * DG_MAX_QUEUES + q);

@@ -20,13 +20,14 @@ struct dg_bypass *dg_bypass_new(struct dg_loop *l, struct dg_resolver *res,
 				int xskmap_fd);
 
 /*
- * Serve n_queues RX queues of ifname, the attach point in slot. Host mode
+ * Serve n_queues RX queues of ifname (index ifindex), the attach point in
+ * slot. Host mode
  * (the capture veth's far end): reply_mac is the near end's MAC, where the
  * answer must be addressed. Gateway mode: reply_mac NULL, answers go back
  * to the client's MAC. mtu bounds the answer frames.
  */
-int dg_bypass_add(struct dg_bypass *b, const char *ifname, uint32_t slot,
-		  unsigned int n_queues, const uint8_t *reply_mac,
+int dg_bypass_add(struct dg_bypass *b, const char *ifname, int ifindex,
+		  uint32_t slot, unsigned int n_queues, const uint8_t *reply_mac,
 		  unsigned int mtu);
 
 /* Is ifname served by sockets bound to ifindex (its index now)? */

@@ -278,7 +278,7 @@ static int daemon_bypass_port(struct daemon *d, const struct dg_target *t)
 	if (!err)
 		err = dg_nl_link_get_index(t->ifindex, &link);
 	if (!err)
-		err = dg_bypass_add(d->bypass, t->ifname, slot,
+		err = dg_bypass_add(d->bypass, t->ifname, t->ifindex, slot,
 				    t->hook == DG_HOOK_XDP_CAPTURE ? 1 :
 					link_rx_queues(t->ifname),
 				    t->hook == DG_HOOK_XDP_CAPTURE ?
@@ -317,25 +317,6 @@ static int daemon_bypass_open(struct daemon *d)
 	return 0;
 }
 
-static int daemon_bypass_init(struct daemon *d)
-{
-	int i, err;
-
-	if (d->cfg->mode != DG_MODE_REDIRECT)
-		return 0;
-	err = daemon_bypass_open(d);
-	if (err)
-		return err;
-	for (i = 0; i < d->n_targets; i++) {
-		if (!takes_redirects(&d->targets[i]))
-			continue;
-		err = daemon_bypass_port(d, &d->targets[i]);
-		if (err)
-			return err;
-	}
-	return 0;
-}
-
 /* Is there a target like t (same interface name and hook) among t[n]? */
 static bool target_listed(const struct dg_target *t, const struct dg_target *list, int n)
 {
@@ -347,18 +328,19 @@ static bool target_listed(const struct dg_target *t, const struct dg_target *lis
 	return false;
 }
 
-/* Make the AF_XDP sockets match the redirect points t[n]: a port new in
- * the config (reload), or re-created under its name with a new index (the
- * sockets bound to the old one hear nothing), gets sockets; one no longer
- * guarded loses them. Until a port has its sockets the guard drops what
- * it redirects there (fail closed). */
-static void daemon_bypass_sync(struct daemon *d, const struct dg_target *t, int n,
-			       const char *why_missing)
+/* Make the AF_XDP sockets match the redirect points t[n]: each one at
+ * start, a port new in the config (reload), or re-created under its name
+ * with a new index (the sockets bound to the old one hear nothing), gets
+ * sockets; one no longer guarded loses them. Until a port has its sockets
+ * the guard drops what it redirects there (fail closed). Returns the first
+ * port's error, after trying them all. */
+static int daemon_bypass_sync(struct daemon *d, const struct dg_target *t, int n,
+			      const char *why_missing)
 {
-	int i;
+	int i, err, first = 0;
 
 	if (!d->bypass)
-		return;
+		return 0;
 	for (i = 0; i < d->n_targets; i++)
 		if (takes_redirects(&d->targets[i]) &&
 		    !target_listed(&d->targets[i], t, n) &&
@@ -370,10 +352,25 @@ static void daemon_bypass_sync(struct daemon *d, const struct dg_target *t, int 
 		    dg_bypass_serves(d->bypass, t[i].ifname, t[i].ifindex))
 			continue;
 		dg_bypass_remove(d->bypass, t[i].ifname);
-		if (!daemon_bypass_port(d, &t[i]))
+		err = daemon_bypass_port(d, &t[i]);
+		if (!err)
 			log_info("interface %s: AF_XDP sockets open on index %d",
 				 t[i].ifname, t[i].ifindex);
+		else if (!first)
+			first = err;
 	}
+	return first;
+}
+
+/* At start in Mode=redirect: the sockets of every redirect point. */
+static int daemon_bypass_init(struct daemon *d)
+{
+	int err;
+
+	if (d->cfg->mode != DG_MODE_REDIRECT)
+		return 0;
+	err = daemon_bypass_open(d);
+	return err ? err : daemon_bypass_sync(d, d->targets, d->n_targets, "");
 }
 
 /* Redirect mode: transparent listeners for steered TCP/53; then XDP may

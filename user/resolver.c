@@ -74,16 +74,23 @@ static void res_send(struct dg_resolver *res, struct dg_req *r, int len,
 	r->reply(r, res->out, len);
 }
 
-void dg_resolve_error(struct dg_resolver *res, struct dg_req *r,
-		      bool question_ok, int rcode)
+/* An error answer made here, counted by RCODE; how: why, for the log. */
+static void res_error(struct dg_resolver *res, struct dg_req *r,
+		      bool question_ok, int rcode, const char *how)
 {
 	struct dg_daemon_stats *s = res_stats(res);
 
 	dg_stat_add(rcode == DG_RCODE_REFUSED ? &s->refused :
 		    rcode == DG_RCODE_SERVFAIL ? &s->servfail : &s->formerr, 1);
 	res_send(res, r, dg_dns_build_error(res->out, sizeof(res->out), &r->q,
-					    question_ok, rcode, NULL),
-		 r->q.q.name_len ? "answered here" : "the question did not parse");
+					    question_ok, rcode, NULL), how);
+}
+
+void dg_resolve_error(struct dg_resolver *res, struct dg_req *r,
+		      bool question_ok, int rcode)
+{
+	res_error(res, r, question_ok, rcode,
+		  r->q.q.name_len ? "answered here" : "the question did not parse");
 }
 
 struct res_wait {
@@ -104,10 +111,7 @@ static void res_upstream_done(void *arg, const uint8_t *msg, size_t len,
 
 	free(w);
 	if (!msg) {
-		dg_stat_add(&res_stats(res)->servfail, 1);
-		res_send(res, r, dg_dns_build_error(res->out, sizeof(res->out), &r->q,
-						    true, DG_RCODE_SERVFAIL, NULL),
-			 "no upstream answered in time");
+		res_error(res, r, true, DG_RCODE_SERVFAIL, "no upstream answered in time");
 		return;
 	}
 	if (res->cache && !(ri->negative && res->cfg->cache == DG_CACHE_NO_NEGATIVE)) {

@@ -84,7 +84,7 @@ static const char *config_hex(const struct dg_daemon_stats *d, char out[65])
 	bool any = false;
 	int i;
 
-	for (i = 0; i < 32; i++) {
+	for (i = 0; i < (int)sizeof(d->config_sha256); i++) {
 		snprintf(out + 2 * i, 3, "%02x", d->config_sha256[i]);
 		any |= d->config_sha256[i] != 0;
 	}
