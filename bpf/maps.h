@@ -7,7 +7,7 @@
 #ifndef DOTGUARD_MAPS_H
 #define DOTGUARD_MAPS_H
 
-#include "../include/dotguard/abi.h"
+#include "dotguard/abi.h"
 
 /* Set per load through skel->rodata: which attach point this copy is. */
 const volatile struct dg_prog_cfg dg_cfg = {};

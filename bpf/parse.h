@@ -14,7 +14,7 @@
 #ifndef DOTGUARD_PARSE_H
 #define DOTGUARD_PARSE_H
 
-#include "../include/dotguard/abi.h"
+#include "dotguard/abi.h"
 
 #define DG_ETH_P_IP 0x0800
 #define DG_ETH_P_IPV6 0x86DD

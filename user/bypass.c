@@ -8,7 +8,7 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
-#include "../include/dotguard/abi.h"
+#include "dotguard/abi.h"
 #include "bypass.h"
 #include "dns_wire.h"
 #include "frame.h"

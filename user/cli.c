@@ -88,7 +88,7 @@ static struct dg_config *load_config(const struct dg_args *a)
 
 static int cmd_run(const struct dg_args *a)
 {
-	return dg_daemon_run(a->config);
+	return dg_daemon_run(a->config) ? DG_EXIT_FAIL : DG_EXIT_OK;
 }
 
 static int cmd_status(const struct dg_args *a)

@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../include/dotguard/abi.h"
+#include "dotguard/abi.h"
 
 #define DG_CONFIG_PATH_DEFAULT "/etc/dotguard/dotguard.conf"
 #define DG_CFG_MAX_SERVERS 16	/* per list: DNS=, FallbackDNS=, stub extras */

@@ -8,7 +8,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "../include/dotguard/pins.h"
+#include "dotguard/pins.h"
 #include "counters.h"
 
 static int open_pin(const char *pin_path, const char *name)

@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <time.h>
 
-#include "../include/dotguard/abi.h"
+#include "dotguard/abi.h"
 #include "guard.h"
 
 struct dg_snapshot {

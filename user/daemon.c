@@ -14,7 +14,6 @@
 #include "bypass.h"
 #include "cache.h"
 #include "capture.h"
-#include "cli.h"
 #include "config.h"
 #include "daemon.h"
 #include "guard.h"
@@ -698,13 +697,13 @@ static void daemon_serve_fini(struct daemon *d)
 int dg_daemon_run(const char *config_path)
 {
 	struct daemon *d;
-	int ret = DG_EXIT_FAIL;
+	int ret = -EIO;
 
 	d = calloc(1, sizeof(*d));
 	if (!d || !(d->cfg = calloc(1, sizeof(*d->cfg)))) {
 		log_error("out of memory");
 		free(d);
-		return DG_EXIT_FAIL;
+		return -ENOMEM;
 	}
 	d->config_path = config_path;
 	d->sfd = -1;
@@ -736,7 +735,7 @@ int dg_daemon_run(const char *config_path)
 		goto out;
 	log_ready(d, "ready");
 	if (!dg_loop_run(&d->loop))
-		ret = DG_EXIT_OK;
+		ret = 0;
 out:
 	daemon_serve_fini(d);
 	if (d->sfd >= 0)

@@ -17,7 +17,7 @@
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
 
-#include "../include/dotguard/pins.h"
+#include "dotguard/pins.h"
 #include "capture.h"
 #include "steer.h"
 #include "guard.h"

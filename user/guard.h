@@ -12,7 +12,7 @@
 #include <net/if.h>
 #include <stdbool.h>
 
-#include "../include/dotguard/abi.h"
+#include "dotguard/abi.h"
 #include "config.h"
 
 /* tc filter identity on clsact egress: fixed, so a restart replaces our

@@ -10,7 +10,7 @@
 
 #include <stdint.h>
 
-#define DG_IDMAP_SLOTS 1024	/* queries in flight per connection */
+#include "dotguard/limits.h"
 
 struct dg_idmap {
 	void *slot[DG_IDMAP_SLOTS];

@@ -9,7 +9,7 @@
 
 #include <stdbool.h>
 
-#include "../include/dotguard/abi.h"
+#include "dotguard/abi.h"
 #include "guard_tc.skel.h"
 #include "guard_xdp.skel.h"
 

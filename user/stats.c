@@ -7,7 +7,7 @@
 #include <sys/mman.h>
 #include <bpf/bpf.h>
 
-#include "../include/dotguard/pins.h"
+#include "dotguard/pins.h"
 #include "stats.h"
 
 int dg_stats_open(struct dg_stats *st, const char *pin_path)

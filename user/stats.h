@@ -9,7 +9,7 @@
 
 #include <stddef.h>
 
-#include "../include/dotguard/abi.h"
+#include "dotguard/abi.h"
 
 struct dg_stats {
 	struct dg_daemon_stats *s;

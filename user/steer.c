@@ -2,7 +2,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "../include/dotguard/abi.h"
+#include "dotguard/abi.h"
 #include "log.h"
 #include "netlink.h"
 #include "steer.h"

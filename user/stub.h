@@ -12,8 +12,6 @@
 #include "resolver.h"
 
 #define DG_STUB_ADDR "127.0.0.53"
-#define DG_STUB_TCP_MAX 256		/* client connections at once */
-#define DG_STUB_TCP_IDLE_MS 10000	/* RFC 7766 6.2.3: close idle clients */
 
 struct dg_stub;
 

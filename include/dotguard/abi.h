@@ -11,6 +11,7 @@
 #ifndef __VMLINUX_H__
 #include <linux/types.h>
 #endif
+#include "limits.h"
 #include "reasons.h"
 
 /* Where a guard program runs. */
@@ -32,18 +33,6 @@ enum dg_mode {
 };
 
 #define DG_DNS_PORT 53
-#define DG_MAX_SLOTS 16		/* attach points (interface x hook) */
-#define DG_MAX_QUEUES 64	/* RX queues per gateway interface */
-#define DG_MAX_VLAN_DEPTH 3	/* 802.1Q / 802.1ad tags walked (QinQ + 1) */
-/* IPv6 extension headers walked, in RFC 8200's order: options headers
- * (hop-by-hop, destination, routing) before and after one fragment
- * header and one AH. */
-#define DG_IPV6_OPTS_BEFORE 4
-#define DG_IPV6_OPTS_AFTER 2
-#define DG_MAX_EXTHDRS (DG_IPV6_OPTS_BEFORE + 2 + DG_IPV6_OPTS_AFTER)
-#define DG_MAX_EXTCHAIN 1024	/* bytes of IPv6 extension chain walked */
-#define DG_MAX_OWN_SOCKETS 1024	/* daemon sockets in the cookie allow-list */
-#define DG_MAX_FRAGS 4096	/* first fragments remembered (LRU) */
 #define DG_IFNAMSIZ 16
 
 #define DG_COUNTER_ENTRIES (DG_MAX_SLOTS * DG_REASON_MAX * DG_ACTION_MAX)
@@ -128,7 +117,6 @@ struct dg_attach {
  * dg_daemon, updated by the daemon with relaxed atomic adds and read by
  * `status` even when the daemon is hung or gone. Append fields only.
  */
-#define DG_MAX_UPSTREAMS 32	/* DNS= plus FallbackDNS= */
 #define DG_UPSTREAM_NAME 80	/* "IP:port#name", cut to fit */
 #define DG_RTT_BUCKETS 16	/* upstream RTT, log2 buckets from <64 us */
 
