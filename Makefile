@@ -63,8 +63,8 @@ DEB_PKGS := clang llvm bpftool libbpf-dev libxdp-dev libwolfssl-dev libmnl-dev \
 	libelf-dev zlib1g-dev pkg-config libcmocka-dev libclang-rt-14-dev \
 	iproute2 iputils-ping tcpdump bind9-dnsutils knot-dnsutils unbound dnsperf openssl \
 	python3 groff-base systemd ansible-core
-# Only the bench-dot and bench-bypass targets need these: the peers they
-# measure (Stubby; nftables for bench-bypass's DNAT guard) and their plots.
+# Only the bench-dot and bench-redirect targets need these: the peers they
+# measure (Stubby; nftables for bench-redirect's DNAT guard) and their plots.
 BENCH_PKGS := stubby gnuplot-nox nftables
 
 .DELETE_ON_ERROR:
@@ -85,7 +85,7 @@ help:
 	@echo '  demo           a throwaway netns world showing the guard at work'
 	@echo '  bench          per-packet cost of the guard programs vs no-op'
 	@echo '  bench-dot      DoT forwarders side by side: dotguard, Stubby, unbound'
-	@echo '  bench-bypass   rogue-server queries through the guard vs the stub vs DNAT+Stubby'
+	@echo '  bench-redirect   rogue-server queries through the guard vs the stub vs DNAT+Stubby'
 	@echo '  vmlinux        regenerate vmlinux.h from this kernel'
 	@echo '  install        binary, /etc/dotguard/dotguard.conf (kept if present), systemd unit,'
 	@echo '                 sysusers.d entry (the dotguard user), man pages'
@@ -198,10 +198,10 @@ bench-dot: deps bench-deps dotguard
 
 # Queries sent past the stub to a rogue server, answered through the guard
 # (tc redirect, AF_XDP, DoT), against the stub path and a DNAT + Stubby
-# guard, one unbound upstream; table and latency.png in $(OUT)/bench-bypass.
-.PHONY: bench-bypass
-bench-bypass: deps bench-deps dotguard
-	$(Q)DOTGUARD=$(CURDIR)/$(OUT)/dotguard OUTDIR=$(OUT)/bench-bypass tools/bench/bypass_bench.sh
+# guard, one unbound upstream; table and latency.png in $(OUT)/bench-redirect.
+.PHONY: bench-redirect
+bench-redirect: deps bench-deps dotguard
+	$(Q)DOTGUARD=$(CURDIR)/$(OUT)/dotguard OUTDIR=$(OUT)/bench-redirect tools/bench/redirect_bench.sh
 
 demo: deps dotguard
 	$(Q)tools/demo.sh

@@ -10,7 +10,7 @@
 #
 # Exits non-zero, with one "demo: FAILED: ..." line, if a claim does not
 # hold. Reuses the test bed of the integration tests (tests/net/lib.sh,
-# tests/net/dot.sh), like tests/net/cases/bypass_host.sh.
+# tests/net/dot.sh), like tests/net/cases/redirect_host.sh.
 
 set -u
 

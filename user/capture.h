@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * The capture veth pair of host redirect mode. The tc guard redirects a
- * bypass query into the near end; it comes out of the far end, where XDP
+ * redirected query into the near end; it comes out of the far end, where XDP
  * hands it to the daemon's AF_XDP socket. The daemon's reply frame goes
  * back the same way and the near end delivers it to the application.
  */

@@ -11,7 +11,7 @@
 #include <sys/epoll.h>
 #include <dirent.h>
 
-#include "bypass.h"
+#include "redirect_udp.h"
 #include "cache.h"
 #include "capture.h"
 #include "config.h"
@@ -54,7 +54,7 @@ struct daemon {
 	struct dg_pool *retired[DAEMON_RETIRED_MAX];
 	uint64_t retired_at[DAEMON_RETIRED_MAX];
 	struct dg_timer retire_timer;
-	struct dg_bypass *bypass;
+	struct dg_redirect_udp *rudp;
 	int nl_fd;		/* link events, -1 when not monitoring */
 	struct dg_io nl_io;
 	struct dg_defer reguard;	/* once per loop turn, however many events */
@@ -267,7 +267,7 @@ static unsigned int link_rx_queues(const char *ifname)
 
 /* AF_XDP sockets on every RX queue of t (the capture veth's far end, one
  * queue; a gateway port, each of its queues). */
-static int daemon_bypass_port(struct daemon *d, const struct dg_target *t)
+static int daemon_rudp_port(struct daemon *d, const struct dg_target *t)
 {
 	struct dg_link link;
 	__u32 slot;
@@ -277,7 +277,7 @@ static int daemon_bypass_port(struct daemon *d, const struct dg_target *t)
 	if (!err)
 		err = dg_nl_link_get_index(t->ifindex, &link);
 	if (!err)
-		err = dg_bypass_add(d->bypass, t->ifname, t->ifindex, slot,
+		err = dg_redirect_udp_add(d->rudp, t->ifname, t->ifindex, slot,
 				    t->hook == DG_HOOK_XDP_CAPTURE ? 1 :
 					link_rx_queues(t->ifname),
 				    t->hook == DG_HOOK_XDP_CAPTURE ?
@@ -296,11 +296,11 @@ static bool takes_redirects(const struct dg_target *t)
 
 /* Redirect mode: an AF_XDP socket on every queue the guard redirects to.
  * Until they exist, redirected queries are dropped, never passed. */
-static int daemon_bypass_open(struct daemon *d)
+static int daemon_rudp_open(struct daemon *d)
 {
 	int fd;
 
-	if (d->bypass)
+	if (d->rudp)
 		return 0;
 	fd = dg_guard_xsks_fd(&d->guard);
 	if (fd < 0) {
@@ -308,8 +308,8 @@ static int daemon_bypass_open(struct daemon *d)
 			  strerror(errno));
 		return -errno;
 	}
-	d->bypass = dg_bypass_new(&d->loop, d->res, fd);
-	if (!d->bypass) {
+	d->rudp = dg_redirect_udp_new(&d->loop, d->res, fd);
+	if (!d->rudp) {
 		close(fd);
 		return -ENOMEM;
 	}
@@ -333,25 +333,25 @@ static bool target_listed(const struct dg_target *t, const struct dg_target *lis
  * sockets; one no longer guarded loses them. Until a port has its sockets
  * the guard drops what it redirects there (fail closed). Returns the first
  * port's error, after trying them all. */
-static int daemon_bypass_sync(struct daemon *d, const struct dg_target *t, int n,
+static int daemon_rudp_sync(struct daemon *d, const struct dg_target *t, int n,
 			      const char *why_missing)
 {
 	int i, err, first = 0;
 
-	if (!d->bypass)
+	if (!d->rudp)
 		return 0;
 	for (i = 0; i < d->n_targets; i++)
 		if (takes_redirects(&d->targets[i]) &&
 		    !target_listed(&d->targets[i], t, n) &&
-		    dg_bypass_remove(d->bypass, d->targets[i].ifname))
+		    dg_redirect_udp_remove(d->rudp, d->targets[i].ifname))
 			log_info("interface %s: %s; its AF_XDP sockets closed",
 				 d->targets[i].ifname, why_missing);
 	for (i = 0; i < n; i++) {
 		if (!takes_redirects(&t[i]) || t[i].ifindex <= 0 ||
-		    dg_bypass_serves(d->bypass, t[i].ifname, t[i].ifindex))
+		    dg_redirect_udp_serves(d->rudp, t[i].ifname, t[i].ifindex))
 			continue;
-		dg_bypass_remove(d->bypass, t[i].ifname);
-		err = daemon_bypass_port(d, &t[i]);
+		dg_redirect_udp_remove(d->rudp, t[i].ifname);
+		err = daemon_rudp_port(d, &t[i]);
 		if (!err)
 			log_info("interface %s: AF_XDP sockets open on index %d",
 				 t[i].ifname, t[i].ifindex);
@@ -362,14 +362,14 @@ static int daemon_bypass_sync(struct daemon *d, const struct dg_target *t, int n
 }
 
 /* At start in Mode=redirect: the sockets of every redirect point. */
-static int daemon_bypass_init(struct daemon *d)
+static int daemon_rudp_init(struct daemon *d)
 {
 	int err;
 
 	if (d->cfg->mode != DG_MODE_REDIRECT)
 		return 0;
-	err = daemon_bypass_open(d);
-	return err ? err : daemon_bypass_sync(d, d->targets, d->n_targets, "");
+	err = daemon_rudp_open(d);
+	return err ? err : daemon_rudp_sync(d, d->targets, d->n_targets, "");
 }
 
 /* Redirect mode: transparent listeners for steered TCP/53; then XDP may
@@ -412,9 +412,9 @@ static void daemon_redirect_serve(struct daemon *d, const struct dg_target *t,
 	err = dg_guard_set_capture(&d->guard, d->cap.near_ifindex,
 				   was_redirect && d->n_listeners > 0);
 	if (!err)
-		err = daemon_bypass_open(d);
+		err = daemon_rudp_open(d);
 	if (!err)
-		daemon_bypass_sync(d, t, n, "no longer in the config");
+		daemon_rudp_sync(d, t, n, "no longer in the config");
 	if (!err && !was_redirect)
 		err = daemon_steer_init(d);
 	if (err)
@@ -424,10 +424,10 @@ static void daemon_redirect_serve(struct daemon *d, const struct dg_target *t,
 
 /* After a reload out of Mode=redirect: the guard drops or monitors now
  * and the capture path is detached; close what served it. Answers still
- * owed to caught queries are dropped and counted (bypass_tx_drops). */
+ * owed to caught queries are dropped and counted (redirected_tx_drops). */
 static void daemon_redirect_stop(struct daemon *d)
 {
-	daemon_bypass_sync(d, NULL, 0, "Mode= is no longer redirect");
+	daemon_rudp_sync(d, NULL, 0, "Mode= is no longer redirect");
 	dg_stub_close_steered(d->stub);
 	d->n_listeners = 0;
 	dg_guard_set_capture(&d->guard, 0, false);
@@ -549,7 +549,7 @@ static void daemon_reguard(struct dg_loop *l, struct dg_defer *df)
 		log_error("link change: re-applying the guard failed; retried on the next link event");
 		return;
 	}
-	daemon_bypass_sync(d, t, n, "gone");
+	daemon_rudp_sync(d, t, n, "gone");
 }
 
 static void daemon_link_event(struct dg_loop *l, uint32_t events, void *arg)
@@ -583,7 +583,7 @@ static void daemon_heartbeat(struct dg_loop *l, struct dg_timer *t)
 
 	/* status tells a live daemon from a hung or dead one by this. */
 	dg_stat_set(&d->stats.s->heartbeat, (__u64)time(NULL));
-	dg_bypass_poll_stats(d->bypass);
+	dg_redirect_udp_poll_stats(d->rudp);
 	dg_timer_set(l, t, l->now + 1000000000ull);
 }
 
@@ -663,7 +663,7 @@ static int daemon_serve_init(struct daemon *d)
 	d->stub = dg_stub_new(&d->loop, res, cfg);
 	if (!d->stub)
 		return -EADDRNOTAVAIL;
-	err = daemon_bypass_init(d);
+	err = daemon_rudp_init(d);
 	if (!err)
 		err = daemon_steer_init(d);
 	if (err)
@@ -684,7 +684,7 @@ static void daemon_serve_fini(struct daemon *d)
 	if (res) {
 		dg_pool_free(res->pool);
 		/* After the pool: the answers it still owed are dropped. */
-		dg_bypass_free(d->bypass);
+		dg_redirect_udp_free(d->rudp);
 		dg_cache_free(res->cache);
 		dg_hosts_free(res->hosts);
 		free(res);

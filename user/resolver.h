@@ -32,7 +32,7 @@ struct dg_req {
 	void *owner;		/* the transport's (socket, TCP connection) */
 	struct sockaddr_storage peer;	/* the client, for the query log */
 	socklen_t peer_len;
-	const char *via;	/* its path in: "udp", "tcp", "caught tcp", "caught udp" */
+	const char *via;	/* its path in: "udp", "tcp", "redirected tcp", "redirected udp" */
 };
 
 struct dg_resolver {

@@ -110,16 +110,16 @@ static void text_daemon(FILE *out, const struct dg_snapshot *s)
 	fprintf(out, "\ndaemon: pid %llu, %s (heartbeat %llu s ago), started %llu s ago\n",
 		d->pid, daemon_alive(s) ? "running" : "NOT RUNNING", hb_age,
 		(__u64)s->taken.tv_sec > d->started ? s->taken.tv_sec - d->started : 0);
-	fprintf(out, "queries %llu (%llu udp, %llu tcp, %llu bypass); answers %llu; cache %llu hits, %llu misses; hosts %llu\n",
-		d->queries_udp + d->queries_tcp + d->bypass_queries, d->queries_udp,
-		d->queries_tcp, d->bypass_queries,
+	fprintf(out, "queries %llu (%llu udp, %llu tcp, %llu redirected); answers %llu; cache %llu hits, %llu misses; hosts %llu\n",
+		d->queries_udp + d->queries_tcp + d->redirected_queries, d->queries_udp,
+		d->queries_tcp, d->redirected_queries,
 		d->answers, d->cache_hits, d->cache_misses, d->hosts_answers);
 	fprintf(out, "errors: %llu servfail, %llu formerr, %llu refused; %llu truncated; %llu in flight; %llu retries\n",
 		d->servfail, d->formerr, d->refused, d->truncated, d->inflight,
 		d->retries);
-	fprintf(out, "bypass (redirected by the guard): %llu queries, %llu answered; %llu frames dropped as not a query, %llu answers lost (no TX room), %llu frames lost before the daemon (RX ring full)\n",
-		d->bypass_queries, d->bypass_answers, d->bypass_bad_frames,
-		d->bypass_tx_drops, d->bypass_rx_drops);
+	fprintf(out, "redirected by the guard: %llu queries, %llu answered; %llu frames dropped as not a query, %llu answers lost (no TX room), %llu frames lost before the daemon (RX ring full)\n",
+		d->redirected_queries, d->redirected_answers, d->redirected_bad_frames,
+		d->redirected_tx_drops, d->redirected_rx_drops);
 	if (d->link_events)
 		fprintf(out, "guarded links: %llu changes seen, guard re-applied\n",
 			d->link_events);
@@ -248,11 +248,11 @@ static void json_daemon(struct dg_json *j, const struct dg_snapshot *s)
 	json_kv_u64(j, "hosts_answers", d->hosts_answers);
 	json_kv_u64(j, "inflight", d->inflight);
 	json_kv_u64(j, "retries", d->retries);
-	json_kv_u64(j, "bypass_queries", d->bypass_queries);
-	json_kv_u64(j, "bypass_answers", d->bypass_answers);
-	json_kv_u64(j, "bypass_bad_frames", d->bypass_bad_frames);
-	json_kv_u64(j, "bypass_tx_drops", d->bypass_tx_drops);
-	json_kv_u64(j, "bypass_rx_drops", d->bypass_rx_drops);
+	json_kv_u64(j, "redirected_queries", d->redirected_queries);
+	json_kv_u64(j, "redirected_answers", d->redirected_answers);
+	json_kv_u64(j, "redirected_bad_frames", d->redirected_bad_frames);
+	json_kv_u64(j, "redirected_tx_drops", d->redirected_tx_drops);
+	json_kv_u64(j, "redirected_rx_drops", d->redirected_rx_drops);
 	json_kv_u64(j, "link_events", d->link_events);
 	json_key(j, "config");
 	json_obj_open(j);
@@ -438,15 +438,15 @@ static void prom_daemon(FILE *out, const struct dg_snapshot *s)
 		     "dotguard_queries_total{transport=\"udp\"} %llu\n"
 		     "dotguard_queries_total{transport=\"tcp\"} %llu\n",
 		d->queries_udp, d->queries_tcp);
-	fprintf(out, "# HELP dotguard_bypass_total Queries the guard redirected to the daemon, by outcome.\n"
-		     "# TYPE dotguard_bypass_total counter\n"
-		     "dotguard_bypass_total{outcome=\"query\"} %llu\n"
-		     "dotguard_bypass_total{outcome=\"answered\"} %llu\n"
-		     "dotguard_bypass_total{outcome=\"bad_frame\"} %llu\n"
-		     "dotguard_bypass_total{outcome=\"answer_lost\"} %llu\n"
-		     "dotguard_bypass_total{outcome=\"rx_lost\"} %llu\n",
-		d->bypass_queries, d->bypass_answers, d->bypass_bad_frames,
-		d->bypass_tx_drops, d->bypass_rx_drops);
+	fprintf(out, "# HELP dotguard_redirected_total Queries the guard redirected to the daemon, by outcome.\n"
+		     "# TYPE dotguard_redirected_total counter\n"
+		     "dotguard_redirected_total{outcome=\"query\"} %llu\n"
+		     "dotguard_redirected_total{outcome=\"answered\"} %llu\n"
+		     "dotguard_redirected_total{outcome=\"bad_frame\"} %llu\n"
+		     "dotguard_redirected_total{outcome=\"answer_lost\"} %llu\n"
+		     "dotguard_redirected_total{outcome=\"rx_lost\"} %llu\n",
+		d->redirected_queries, d->redirected_answers, d->redirected_bad_frames,
+		d->redirected_tx_drops, d->redirected_rx_drops);
 	fprintf(out, "# HELP dotguard_answers_total Answers sent to clients.\n"
 		     "# TYPE dotguard_answers_total counter\ndotguard_answers_total %llu\n",
 		d->answers);

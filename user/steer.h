@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * TCP/53 steering: tc ingress (dg_tc_steer, on the capture veth's far end
- * and on each gateway port) assigns bypass TCP/53 to the daemon's
+ * and on each gateway port) assigns redirected TCP/53 to the daemon's
  * transparent listener and marks it. This is the routing that makes the
  * stack deliver marked packets locally, whatever their destination.
  */

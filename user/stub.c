@@ -27,7 +27,7 @@ struct stub_sock {
 	struct dg_stub *stub;
 	int fd;
 	bool tcp;
-	bool steered;		/* bypass TCP/53 from tc: LAN clients too */
+	bool steered;		/* redirected TCP/53 from tc: LAN clients too */
 	struct dg_io io;
 	/* UDP: answers waiting for the end-of-iteration sendmmsg. */
 	struct stub_udp_req *outq[UDP_BATCH];
@@ -347,7 +347,7 @@ static void tcp_frames(struct stub_tcp *t)
 		}
 		r->reply = tcp_reply;
 		r->owner = t;
-		r->via = t->steered ? "caught tcp" : "tcp";
+		r->via = t->steered ? "redirected tcp" : "tcp";
 		memcpy(&r->peer, &t->peer, t->peer_len);
 		r->peer_len = t->peer_len;
 		r->limit = DG_DNS_MSG_MAX;

@@ -171,12 +171,12 @@ struct dg_daemon_stats {
 	struct dg_upstream_stats up[DG_MAX_UPSTREAMS];
 	__u32 n_up;
 	__u32 _pad;
-	/* Bypass queries: frames the guard redirected to AF_XDP. */
-	__u64 bypass_queries;	/* DNS queries taken from a frame */
-	__u64 bypass_answers;	/* reply frames queued on the socket */
-	__u64 bypass_bad_frames; /* not a UDP/53 query we can answer: dropped */
-	__u64 bypass_tx_drops;	/* reply lost: no TX buffer or too big */
-	__u64 bypass_rx_drops;	/* frames the kernel dropped before we saw
+	/* Redirected queries: frames the guard redirected to AF_XDP. */
+	__u64 redirected_queries;	/* DNS queries taken from a frame */
+	__u64 redirected_answers;	/* reply frames queued on the socket */
+	__u64 redirected_bad_frames; /* not a UDP/53 query we can answer: dropped */
+	__u64 redirected_tx_drops;	/* reply lost: no TX buffer or too big */
+	__u64 redirected_rx_drops;	/* frames the kernel dropped before we saw
 				 * them (AF_XDP RX ring full, bad frame) */
 	__u64 link_events;	/* a guarded interface appeared, vanished or
 				 * changed: the guard was re-applied */

@@ -326,7 +326,7 @@ now_ms()
 	echo $(($(date +%s%N) / 1000000))
 }
 
-# The rogue plaintext server of the bypass cases: on ROGUE4/ROGUE6 port 53
+# The rogue plaintext server of the redirect cases: on ROGUE4/ROGUE6 port 53
 # it answers the test zone with marker addresses, so a leak shows in the
 # answer as well as on the wire. Its log lists every query it saw.
 ROGUE4=198.51.100.9
@@ -380,12 +380,12 @@ check_wire_clean()
 	[ "$n" = 0 ] || cap_show out port 53
 }
 
-# bypass_world TOPO [LINE...]: the world of the bypass cases, TOPO host or
+# redirect_world TOPO [LINE...]: the world of the redirect cases, TOPO host or
 # gateway (lib.sh's topo_*): a DoT upstream on $OUT4 (no plaintext
 # listener; extra unbound server: LINEs), the rogue, and $CONF for strict
 # DoT in Mode=redirect, on veth-h (host) or the gateway's LAN port
 # veth-lan. dotguard is not started.
-bypass_world()
+redirect_world()
 {
 	local topo=$1
 	shift

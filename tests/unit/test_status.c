@@ -126,11 +126,11 @@ static void fill_daemon(__u64 heartbeat)
 	d->cache_misses = 60;
 	d->servfail = 2;
 	d->truncated = 1;
-	d->bypass_queries = 7;
-	d->bypass_answers = 6;
-	d->bypass_bad_frames = 2;
-	d->bypass_tx_drops = 1;
-	d->bypass_rx_drops = 3;
+	d->redirected_queries = 7;
+	d->redirected_answers = 6;
+	d->redirected_bad_frames = 2;
+	d->redirected_tx_drops = 1;
+	d->redirected_rx_drops = 3;
 	d->reloads = 3;
 	d->reloads_refused = 1;
 	d->config_loaded = snap.taken.tv_sec - 30;
@@ -170,9 +170,9 @@ static void test_text_daemon(void **state)
 	out = render(DG_STATUS_TEXT);
 	assert_non_null(strstr(out,
 		"daemon: pid 4242, running (heartbeat 1 s ago), started 120 s ago\n"
-		"queries 107 (90 udp, 10 tcp, 7 bypass); answers 100; cache 40 hits, 60 misses; hosts 0\n"
+		"queries 107 (90 udp, 10 tcp, 7 redirected); answers 100; cache 40 hits, 60 misses; hosts 0\n"
 		"errors: 2 servfail, 0 formerr, 0 refused; 1 truncated; 0 in flight; 0 retries\n"
-		"bypass (redirected by the guard): 7 queries, 6 answered; 2 frames dropped as not a query, 1 answers lost (no TX room), 3 frames lost before the daemon (RX ring full)\n"
+		"redirected by the guard: 7 queries, 6 answered; 2 frames dropped as not a query, 1 answers lost (no TX room), 3 frames lost before the daemon (RX ring full)\n"
 		"config: sha256 ababababababababababababababababababababababababababababababab01, read 30 s ago; reloads: 3 applied, 1 refused\n"
 		"upstream rtt: <512 us 57, <2048 us 1\n"
 		"\n"
@@ -189,14 +189,14 @@ static void test_text_daemon(void **state)
 	assert_non_null(strstr(out, "dotguard_upstream_failures_total{upstream=\"203.0.113.54:853#dns.test\",reason=\"verify\"} 2\n"));
 	assert_non_null(strstr(out, "dotguard_upstream_rtt_seconds_bucket{le=\"0.000512\"} 57\n"));
 	assert_non_null(strstr(out, "dotguard_upstream_rtt_seconds_count 58\n"));
-	assert_non_null(strstr(out, "dotguard_bypass_total{outcome=\"bad_frame\"} 2\n"));
+	assert_non_null(strstr(out, "dotguard_redirected_total{outcome=\"bad_frame\"} 2\n"));
 	assert_non_null(strstr(out, "dotguard_config_info{sha256=\"ababababababababababababababababababababababababababababababab01\"} 1\n"));
 	assert_non_null(strstr(out, "dotguard_reloads_total{result=\"applied\"} 3\n"
 				    "dotguard_reloads_total{result=\"refused\"} 1\n"));
 	out = render(DG_STATUS_JSON);
 	assert_non_null(strstr(out, "\"daemon\":{\"running\":false,\"pid\":4242,"));
 	assert_non_null(strstr(out, "\"failures\":{\"timeout\":1,\"verify\":2,"));
-	assert_non_null(strstr(out, "\"bypass_queries\":7,\"bypass_answers\":6,\"bypass_bad_frames\":2,\"bypass_tx_drops\":1,\"bypass_rx_drops\":3"));
+	assert_non_null(strstr(out, "\"redirected_queries\":7,\"redirected_answers\":6,\"redirected_bad_frames\":2,\"redirected_tx_drops\":1,\"redirected_rx_drops\":3"));
 	snprintf(want, sizeof(want),
 		 "\"config\":{\"sha256\":\"ababababababababababababababababababababababababababababababab01\",\"loaded\":%llu,\"reloads\":3,\"reloads_refused\":1}",
 		 (unsigned long long)snap.taken.tv_sec - 30);

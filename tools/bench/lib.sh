@@ -3,7 +3,7 @@
 # The results (R_*) and WHY are read by the scripts that source this file.
 # shellcheck disable=SC2034
 #
-# What tools/bench/dot_bench.sh and bypass_bench.sh share: the plumbing
+# What tools/bench/dot_bench.sh and redirect_bench.sh share: the plumbing
 # (defer and one teardown, processes by PID, bounded waits), the parts of
 # the world both build (temp dir, namespaces, quickack route, a private
 # bpffs), the PKI, the unbound DoT upstream, Stubby and dotguard started

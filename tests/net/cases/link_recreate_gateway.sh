@@ -17,7 +17,7 @@
 
 pre()
 {
-	bypass_world gateway
+	redirect_world gateway
 	id nobody >/dev/null 2>&1 || skip "no user 'nobody' here"
 	# Unprivileged, as a service runs it: new AF_XDP sockets need the
 	# CAP_NET_RAW it keeps in redirect mode.
@@ -65,7 +65,7 @@ test()
 	check_eq "before: the client's query is answered over DoT" "$DOT_A " \
 		"$(ask "$ROGUE4" a.test A)"
 	check_eq "before: XDP and steering on veth-lan" "1 1" "$(port_guard)"
-	q0=$(dstat bypass_queries)
+	q0=$(dstat redirected_queries)
 
 	log "delete and re-create veth-lan"
 	t0=$(date +%s%N)
@@ -88,7 +88,7 @@ test()
 	check_eq "dig +tcp A @$ROGUE4 from the client" "$DOT_A" \
 		"$(timeout 10 ip netns exec "$NS_CLIENT" dig +short +tcp +tries=1 +time=2 "@$ROGUE4" a.test 2>&1)"
 	check_ge "the daemon took them from the new port's sockets" "$((q0 + 2))" \
-		"$(dstat bypass_queries)"
+		"$(dstat redirected_queries)"
 	check_ge "link changes counted" 1 "$(dstat link_events)"
 
 	log "idle afterwards: nothing left spinning (old sockets, new connections)"

@@ -19,7 +19,7 @@
 
 pre()
 {
-	bypass_world gateway
+	redirect_world gateway
 	NS_CLIENT2=$(ns client2)
 	ns_add client2
 	veth_add "$NS_CLIENT2" veth-c2 "$NS_GW" veth-lan2
@@ -68,14 +68,14 @@ test()
 	log "reload: GatewayInterface=veth-lan veth-lan2"
 	cap_start out "$NS_OUT" veth-o
 	sed -i 's/^GatewayInterface=veth-lan$/GatewayInterface=veth-lan veth-lan2/' "$CONF"
-	q0=$(dstat bypass_queries)
+	q0=$(dstat redirected_queries)
 	reload 1
 	check_grep "veth-lan2 got its sockets" "interface veth-lan2: AF_XDP sockets open" "$T/dg.log"
 	check_eq "client 2 is answered over DoT now" "$DOT_A " "$(ask "$NS_CLIENT2")"
 	check_eq "client 2 over TCP too" "$DOT_A" \
 		"$(timeout 10 ip netns exec "$NS_CLIENT2" dig +short +tcp +tries=1 +time=2 "@$ROGUE4" a.test 2>&1)"
 	check_eq "client 1 still is" "$DOT_A " "$(ask "$NS_CLIENT")"
-	check_eq "the daemon took both UDP queries from AF_XDP" "$((q0 + 2))" "$(dstat bypass_queries)"
+	check_eq "the daemon took both UDP queries from AF_XDP" "$((q0 + 2))" "$(dstat redirected_queries)"
 	check_eq "redirected at veth-lan2" 1 \
 		"$(json_get "$T/status.json" 'sum(c["packets"] for c in d["counters"] if c["interface"] == "veth-lan2" and c["hook"] == "xdp-gateway" and c["reason"] == "dns-udp4" and c["action"] == "redirect")')"
 	cap_stop out

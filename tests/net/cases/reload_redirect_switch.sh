@@ -17,7 +17,7 @@
 
 pre()
 {
-	bypass_world host
+	redirect_world host
 	id nobody >/dev/null 2>&1 || skip "no user 'nobody' here"
 	sed -i 's/^Mode=redirect$/Mode=drop/' "$CONF"
 	echo "User=nobody" >>"$CONF"
@@ -85,7 +85,7 @@ test()
 	check_eq "redirect: IPv6 too" "$DOT_AAAA " "$(hdig "@$ROGUE6" aaaa.test AAAA)"
 	check_eq "redirect: TCP too" "$DOT_A " "$(hdig +tcp "@$ROGUE4" a.test)"
 	check_eq "redirect: the stub answers" "$DOT_A " "$(hdig @127.0.0.53 a.test)"
-	check_ge "the daemon took the caught UDP queries" 2 "$(dstat bypass_queries)"
+	check_ge "the daemon took the caught UDP queries" 2 "$(dstat redirected_queries)"
 
 	log "redirect -> drop by SIGHUP"
 	switch_to drop 2

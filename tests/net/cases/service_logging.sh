@@ -18,7 +18,7 @@ HOST6=2001:db8:2::1
 
 pre()
 {
-	bypass_world host
+	redirect_world host
 	cap_start out "$NS_OUT" veth-o
 }
 
@@ -92,11 +92,11 @@ test()
 	check_eq "stub TCP" 1 \
 		"$(grep -cE "query aaaa\.test\. AAAA from 127\.0\.0\.1#$p \(tcp\): NOERROR in $p us, " "$T/dg.log")"
 	check_eq "caught UDP, from the client's own address" 1 \
-		"$(grep -cE "query a\.test\. A from $HOST4#$p \(caught udp\): NOERROR in $p us, " "$T/dg.log")"
+		"$(grep -cE "query a\.test\. A from $HOST4#$p \(redirected udp\): NOERROR in $p us, " "$T/dg.log")"
 	check_eq "caught UDP over IPv6" 1 \
-		"$(grep -cE "query aaaa\.test\. AAAA from \[$HOST6\]#$p \(caught udp\): NOERROR " "$T/dg.log")"
+		"$(grep -cE "query aaaa\.test\. AAAA from \[$HOST6\]#$p \(redirected udp\): NOERROR " "$T/dg.log")"
 	check_eq "caught TCP" 1 \
-		"$(grep -cE "query a\.test\. A from $HOST4#$p \(caught tcp\): NOERROR " "$T/dg.log")"
+		"$(grep -cE "query a\.test\. A from $HOST4#$p \(redirected tcp\): NOERROR " "$T/dg.log")"
 	check_eq "NXDOMAIN" 1 "$(grep -cE "query no\.test\. A from .*: NXDOMAIN in $p us, " "$T/dg.log")"
 	check_eq "the bad question, answered here (FORMERR)" 1 \
 		"$(grep -cE "query \(no question\) from 127\.0\.0\.1#$p \(udp\): FORMERR in $p us, the question did not parse$" "$T/dg.log")"

@@ -3,7 +3,7 @@
 # Test that with User= the daemon runs unprivileged once started (every
 # uid and gid of /proc/PID/status is that user's, and it holds exactly the
 # capabilities it still uses), and still does its whole job: the stub,
-# a bypass query over UDP and TCP, a reload that moves it to other
+# a redirected query over UDP and TCP, a reload that moves it to other
 # upstreams, and re-guarding an interface that is deleted and re-created.
 
 # pre, test and post are called by dg_main.
@@ -19,7 +19,7 @@ CAPS=$(printf '%016x' $(((1 << 1) | (1 << 12) | (1 << 13) | (1 << 21) | (1 << 38
 
 pre()
 {
-	bypass_world host
+	redirect_world host
 	id nobody >/dev/null 2>&1 || skip "no user 'nobody' here"
 	echo "User=nobody" >>"$CONF"
 	cap_start out "$NS_OUT" veth-o
@@ -48,9 +48,9 @@ test()
 
 	check_eq "the stub answers" "$DOT_A" \
 		"$(ns_exec "$NS_HOST" dig +short +tries=1 +time=3 @127.0.0.53 a.test)"
-	check_eq "a bypass query (UDP) is answered" "$DOT_A" \
+	check_eq "a redirected query (UDP) is answered" "$DOT_A" \
 		"$(ns_exec "$NS_HOST" dig +short +tries=1 +time=3 "@$ROGUE4" a.test)"
-	check_eq "a bypass query (TCP) is answered" "$DOT_AAAA" \
+	check_eq "a redirected query (TCP) is answered" "$DOT_AAAA" \
 		"$(ns_exec "$NS_HOST" dig +tcp +short +tries=1 +time=3 "@$ROGUE4" aaaa.test AAAA)"
 
 	log "reload to another upstream, unprivileged"

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 # Test that host redirect mode fails closed: with the daemon killed (-9),
-# bypass queries (UDP and TCP, IPv4 and IPv6) get no answer, are dropped
+# redirected queries (UDP and TCP, IPv4 and IPv6) get no answer, are dropped
 # and counted as fail-closed at the capture end, and not one reaches the
 # wire or the rogue server; restarted, the daemon takes the capture path
 # back and answers again.
@@ -15,7 +15,7 @@
 
 pre()
 {
-	bypass_world host
+	redirect_world host
 	cap_start out "$NS_OUT" veth-o
 	dg_run_ready "$NS_HOST"
 }
@@ -59,7 +59,7 @@ test()
 	dg_run_ready "$NS_HOST"
 	check_eq "after the restart: A @$ROGUE4" "$DOT_A " "$(ask "$ROGUE4" a.test A)"
 	check_eq "after the restart: AAAA @$ROGUE6" "$DOT_AAAA " "$(ask "$ROGUE6" aaaa.test AAAA)"
-	check_eq "daemon: bypass answers since the restart" 2 "$(dstat bypass_answers)"
+	check_eq "daemon: redirected answers since the restart" 2 "$(dstat redirected_answers)"
 }
 
 post()

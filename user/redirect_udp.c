@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "dotguard/abi.h"
-#include "bypass.h"
+#include "redirect_udp.h"
 #include "dns_wire.h"
 #include "frame.h"
 #include "log.h"
@@ -19,8 +19,8 @@
 #define IP4_UDP_HDRS (20 + 8)
 #define IP6_UDP_HDRS (40 + 8)
 
-struct bypass_port {
-	struct dg_bypass *b;
+struct redir_port {
+	struct dg_redirect_udp *b;
 	struct dg_xsk *xsk;
 	struct dg_io io;
 	struct dg_defer kick;	/* one TX wake-up per loop turn */
@@ -33,46 +33,46 @@ struct bypass_port {
 	bool gone;		/* its interface went away: sockets closed */
 };
 
-struct dg_bypass {
+struct dg_redirect_udp {
 	struct dg_loop *loop;
 	struct dg_resolver *res;
 	int xskmap_fd;
-	struct bypass_port *ports[DG_MAX_SLOTS * DG_MAX_QUEUES];
+	struct redir_port *ports[DG_MAX_SLOTS * DG_MAX_QUEUES];
 	unsigned int n_ports;
 	uint64_t gone_rx_drops;	/* of sockets closed since: the counter never goes back */
 };
 
 /* A query taken from a frame: the frame's addressing for the answer. */
-struct bypass_req {
+struct redir_req {
 	struct dg_req r;	/* first: the resolver hands this back */
-	struct bypass_port *port;
+	struct redir_port *port;
 	struct dg_frame f;
 };
 
-static struct dg_daemon_stats *bp_stats(struct dg_bypass *b)
+static struct dg_daemon_stats *redir_stats(struct dg_redirect_udp *b)
 {
 	return b->res->stats->s;
 }
 
-static void bypass_kick(struct dg_loop *l, struct dg_defer *d)
+static void redir_kick(struct dg_loop *l, struct dg_defer *d)
 {
-	struct bypass_port *p = (struct bypass_port *)((char *)d - offsetof(struct bypass_port, kick));
+	struct redir_port *p = (struct redir_port *)((char *)d - offsetof(struct redir_port, kick));
 
 	(void)l;
 	if (p->xsk)
 		dg_xsk_kick(p->xsk);
 }
 
-static void bypass_port_free(struct dg_loop *l, struct dg_defer *d)
+static void redir_port_free(struct dg_loop *l, struct dg_defer *d)
 {
 	(void)l;
-	free((char *)d - offsetof(struct bypass_port, kick));
+	free((char *)d - offsetof(struct redir_port, kick));
 }
 
 /* p leaves the port list, and memory once no loop turn can reach it. */
-static void port_release(struct bypass_port *p)
+static void port_release(struct redir_port *p)
 {
-	struct dg_bypass *b = p->b;
+	struct dg_redirect_udp *b = p->b;
 	unsigned int i;
 
 	for (i = 0; i < b->n_ports; i++)
@@ -81,14 +81,14 @@ static void port_release(struct bypass_port *p)
 			break;
 		}
 	/* A queued kick turns into the free; else queue the free. */
-	p->kick.fn = bypass_port_free;
+	p->kick.fn = redir_port_free;
 	dg_defer(b->loop, &p->kick);
 }
 
-static void bypass_reply(struct dg_req *r, const uint8_t *msg, size_t len)
+static void redir_reply(struct dg_req *r, const uint8_t *msg, size_t len)
 {
-	struct bypass_req *br = (struct bypass_req *)r;
-	struct bypass_port *p = br->port;
+	struct redir_req *br = (struct redir_req *)r;
+	struct redir_port *p = br->port;
 	uint8_t *buf;
 	uint64_t addr;
 	size_t n;
@@ -99,12 +99,12 @@ static void bypass_reply(struct dg_req *r, const uint8_t *msg, size_t len)
 		goto out;
 	if (p->gone) {
 		/* The client's interface went away with its socket. */
-		dg_stat_add(&bp_stats(p->b)->bypass_tx_drops, 1);
+		dg_stat_add(&redir_stats(p->b)->redirected_tx_drops, 1);
 		goto out;
 	}
 	buf = dg_xsk_tx_buf(p->xsk, &addr);
 	if (!buf) {
-		dg_stat_add(&bp_stats(p->b)->bypass_tx_drops, 1);
+		dg_stat_add(&redir_stats(p->b)->redirected_tx_drops, 1);
 		goto out;
 	}
 	/* Host mode: the near end of the capture veth takes only frames
@@ -113,11 +113,11 @@ static void bypass_reply(struct dg_req *r, const uint8_t *msg, size_t len)
 			   br->f.dst_mac, msg, len, buf, DG_XSK_FRAME_SIZE);
 	if (!n) {
 		dg_xsk_tx_unget(p->xsk, addr);
-		dg_stat_add(&bp_stats(p->b)->bypass_tx_drops, 1);
+		dg_stat_add(&redir_stats(p->b)->redirected_tx_drops, 1);
 		goto out;
 	}
 	dg_xsk_tx_put(p->xsk, addr, n);
-	dg_stat_add(&bp_stats(p->b)->bypass_answers, 1);
+	dg_stat_add(&redir_stats(p->b)->redirected_answers, 1);
 	dg_defer(p->b->loop, &p->kick);
 out:
 	free(br);
@@ -126,7 +126,7 @@ out:
 }
 
 /* The client's address and port, for the query log. */
-static void bypass_peer(struct dg_req *r, const struct dg_frame *f)
+static void redir_peer(struct dg_req *r, const struct dg_frame *f)
 {
 	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&r->peer;
 	struct sockaddr_in *s4 = (struct sockaddr_in *)&r->peer;
@@ -145,7 +145,7 @@ static void bypass_peer(struct dg_req *r, const struct dg_frame *f)
 }
 
 /* The largest DNS answer one frame on this link carries. */
-static size_t bypass_limit(const struct bypass_port *p, const struct dg_frame *f)
+static size_t redir_limit(const struct redir_port *p, const struct dg_frame *f)
 {
 	unsigned int hdrs = f->family == 4 ? IP4_UDP_HDRS : IP6_UDP_HDRS;
 	size_t limit = p->mtu > hdrs + DG_DNS_UDP_PLAIN ? p->mtu - hdrs : DG_DNS_UDP_PLAIN;
@@ -156,12 +156,12 @@ static size_t bypass_limit(const struct bypass_port *p, const struct dg_frame *f
 	return limit;
 }
 
-static void bypass_frame(void *arg, const uint8_t *frame, size_t len)
+static void redir_frame(void *arg, const uint8_t *frame, size_t len)
 {
-	struct bypass_port *p = arg;
-	struct dg_bypass *b = p->b;
+	struct redir_port *p = arg;
+	struct dg_redirect_udp *b = p->b;
 	enum dg_frame_err fe;
-	struct bypass_req *br;
+	struct redir_req *br;
 	struct dg_frame f;
 	size_t limit;
 	int rc;
@@ -169,8 +169,8 @@ static void bypass_frame(void *arg, const uint8_t *frame, size_t len)
 	fe = dg_frame_parse(frame, len, &f);
 	if (fe != DG_FRAME_OK || f.dport != DG_DNS_PORT) {
 		/* Counted and dropped, never forwarded (fail closed). */
-		dg_stat_add(&bp_stats(b)->bypass_bad_frames, 1);
-		log_verbose("bypass %s: frame of %zu bytes dropped: %s", p->ifname,
+		dg_stat_add(&redir_stats(b)->redirected_bad_frames, 1);
+		log_verbose("redirect %s: frame of %zu bytes dropped: %s", p->ifname,
 			    len, fe != DG_FRAME_OK ? dg_frame_err_name(fe) : "not to port 53");
 		return;
 	}
@@ -180,20 +180,20 @@ static void bypass_frame(void *arg, const uint8_t *frame, size_t len)
 	br->port = p;
 	p->inflight++;
 	br->f = f;
-	br->r.reply = bypass_reply;
+	br->r.reply = redir_reply;
 	br->r.start = b->loop->now;
-	br->r.via = "caught udp";
-	bypass_peer(&br->r, &f);
+	br->r.via = "redirected udp";
+	redir_peer(&br->r, &f);
 	rc = dg_dns_parse_query(frame + f.dns_off, f.dns_len, &br->r.q);
 	/* No header, or a response: answering could start a loop. */
 	if (rc < 0 || (br->r.q.flags & DG_DNS_QR)) {
-		dg_stat_add(&bp_stats(b)->bypass_bad_frames, 1);
+		dg_stat_add(&redir_stats(b)->redirected_bad_frames, 1);
 		p->inflight--;
 		free(br);
 		return;
 	}
-	dg_stat_add(&bp_stats(b)->bypass_queries, 1);
-	limit = bypass_limit(p, &f);
+	dg_stat_add(&redir_stats(b)->redirected_queries, 1);
+	limit = redir_limit(p, &f);
 	br->r.limit = rc ? DG_DNS_UDP_PLAIN : dg_dns_udp_limit(&br->r.q);
 	if (br->r.limit > limit)
 		br->r.limit = limit;
@@ -204,9 +204,9 @@ static void bypass_frame(void *arg, const uint8_t *frame, size_t len)
 	dg_resolve(b->res, &br->r);
 }
 
-static void bypass_read(struct dg_loop *l, uint32_t events, void *arg)
+static void redir_read(struct dg_loop *l, uint32_t events, void *arg)
 {
-	struct bypass_port *p = arg;
+	struct redir_port *p = arg;
 	int round;
 
 	(void)l;
@@ -214,11 +214,11 @@ static void bypass_read(struct dg_loop *l, uint32_t events, void *arg)
 	/* A burst at once (the RX ring holds 1024), then other sockets
 	 * get their turn. */
 	for (round = 0; round < 16; round++)
-		if (dg_xsk_rx(p->xsk, bypass_frame, p, RX_BATCH) < RX_BATCH)
+		if (dg_xsk_rx(p->xsk, redir_frame, p, RX_BATCH) < RX_BATCH)
 			break;
 }
 
-void dg_bypass_poll_stats(struct dg_bypass *b)
+void dg_redirect_udp_poll_stats(struct dg_redirect_udp *b)
 {
 	uint64_t drops;
 	unsigned int i;
@@ -229,13 +229,13 @@ void dg_bypass_poll_stats(struct dg_bypass *b)
 	for (i = 0; i < b->n_ports; i++)
 		if (!b->ports[i]->gone)
 			drops += dg_xsk_rx_drops(b->ports[i]->xsk);
-	dg_stat_set(&bp_stats(b)->bypass_rx_drops, drops);
+	dg_stat_set(&redir_stats(b)->redirected_rx_drops, drops);
 }
 
-struct dg_bypass *dg_bypass_new(struct dg_loop *l, struct dg_resolver *res,
+struct dg_redirect_udp *dg_redirect_udp_new(struct dg_loop *l, struct dg_resolver *res,
 				int xskmap_fd)
 {
-	struct dg_bypass *b = calloc(1, sizeof(*b));
+	struct dg_redirect_udp *b = calloc(1, sizeof(*b));
 
 	if (!b)
 		return NULL;
@@ -245,11 +245,11 @@ struct dg_bypass *dg_bypass_new(struct dg_loop *l, struct dg_resolver *res,
 	return b;
 }
 
-int dg_bypass_add(struct dg_bypass *b, const char *ifname, int ifindex,
+int dg_redirect_udp_add(struct dg_redirect_udp *b, const char *ifname, int ifindex,
 		  uint32_t slot, unsigned int n_queues, const uint8_t *reply_mac,
 		  unsigned int mtu)
 {
-	struct bypass_port *p;
+	struct redir_port *p;
 	unsigned int q;
 	int err;
 
@@ -268,12 +268,12 @@ int dg_bypass_add(struct dg_bypass *b, const char *ifname, int ifindex,
 		p->mtu = mtu;
 		snprintf(p->ifname, sizeof(p->ifname), "%s", ifname);
 		p->ifindex = ifindex;
-		dg_defer_init(&p->kick, bypass_kick);
+		dg_defer_init(&p->kick, redir_kick);
 		err = dg_xsk_open(&p->xsk, ifname, q, b->xskmap_fd,
 				  slot * DG_MAX_QUEUES + q);
 		if (!err)
 			err = dg_io_add(b->loop, &p->io, dg_xsk_fd(p->xsk),
-					EPOLLIN, bypass_read, p);
+					EPOLLIN, redir_read, p);
 		if (err) {
 			dg_xsk_close(p->xsk);
 			free(p);
@@ -284,7 +284,7 @@ int dg_bypass_add(struct dg_bypass *b, const char *ifname, int ifindex,
 	return 0;
 }
 
-bool dg_bypass_serves(const struct dg_bypass *b, const char *ifname,
+bool dg_redirect_udp_serves(const struct dg_redirect_udp *b, const char *ifname,
 		      int ifindex)
 {
 	unsigned int i;
@@ -297,7 +297,7 @@ bool dg_bypass_serves(const struct dg_bypass *b, const char *ifname,
 }
 
 /* Close p's socket; the port goes once nothing is owed to it. */
-static void port_close(struct bypass_port *p)
+static void port_close(struct redir_port *p)
 {
 	if (p->gone)
 		return;
@@ -308,10 +308,10 @@ static void port_close(struct bypass_port *p)
 	p->gone = true;
 }
 
-int dg_bypass_remove(struct dg_bypass *b, const char *ifname)
+int dg_redirect_udp_remove(struct dg_redirect_udp *b, const char *ifname)
 {
 	unsigned int i = 0, closed = 0;
-	struct bypass_port *p;
+	struct redir_port *p;
 
 	while (i < b->n_ports) {
 		p = b->ports[i];
@@ -330,7 +330,7 @@ int dg_bypass_remove(struct dg_bypass *b, const char *ifname)
 	return closed;
 }
 
-void dg_bypass_free(struct dg_bypass *b)
+void dg_redirect_udp_free(struct dg_redirect_udp *b)
 {
 	if (!b)
 		return;

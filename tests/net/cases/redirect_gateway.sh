@@ -19,7 +19,7 @@
 
 pre()
 {
-	bypass_world gateway
+	redirect_world gateway
 	dg_run_ready "$NS_GW"
 	cap_start out "$NS_OUT" veth-o
 	cap_start lan "$NS_CLIENT" veth-c
@@ -71,9 +71,9 @@ test()
 		"$(dg_count dns-udp4 redirect xdp-gateway)"
 	check_eq "redirected at the LAN port (IPv6)" 2 \
 		"$(_json_sum "$T/status.json" dns-udp6 redirect xdp-gateway)"
-	check_eq "daemon: bypass queries" 6 "$(dstat bypass_queries)"
-	check_eq "daemon: bypass answers" 6 "$(dstat bypass_answers)"
-	check_eq "daemon: bad frames" 0 "$(dstat bypass_bad_frames)"
+	check_eq "daemon: redirected queries" 6 "$(dstat redirected_queries)"
+	check_eq "daemon: redirected answers" 6 "$(dstat redirected_answers)"
+	check_eq "daemon: bad frames" 0 "$(dstat redirected_bad_frames)"
 }
 
 post()

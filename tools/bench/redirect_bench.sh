@@ -1,11 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #
-# `make bench-bypass`: queries sent past the stub, answered through the
+# `make bench-redirect`: queries sent past the stub, answered through the
 # guard (issue 4). One run, one unbound DoT upstream in its own netns, the
 # same dnsperf load of cache-missing names on three paths:
 #
-#   bypass   dnsperf -> 198.51.100.9:53, a "rogue" server routed out the
+#   redirect   dnsperf -> 198.51.100.9:53, a "rogue" server routed out the
 #            uplink; dotguard Mode=redirect on the uplink catches it at tc
 #            egress, through the capture veth into AF_XDP, resolves it over
 #            DoT and answers as the rogue (nothing listens at the rogue)
@@ -32,14 +32,14 @@
 # wraps), so no cache ever answers; the upstream answers every name under
 # bench. from local data.
 #
-# Leak and accounting checks on the bypass path: tcpdump on the upstream's
+# Leak and accounting checks on the redirect path: tcpdump on the upstream's
 # bridge counts packets to or from the rogue address (and any port-53
-# packet) from each host, and those that fell inside the bypass path's
+# packet) from each host, and those that fell inside the redirect path's
 # dnsperf runs; dotguard's tc counter (dns-udp4, redirect, tc-egress) must
-# grow by exactly the queries dnsperf sent there, and the daemon's bypass
+# grow by exactly the queries dnsperf sent there, and the daemon's redirect
 # counters (status --json -> daemon) are shown beside them.
 #
-# Output ($OUTDIR, default .output/bench-bypass): results.txt (the table,
+# Output ($OUTDIR, default .output/bench-redirect): results.txt (the table,
 # the issue-4 targets and the checks), results.json, results.csv,
 # latency.png (gnuplot), and the raw dnsperf outputs, status snapshots,
 # the capture, configs and logs. A benchmark, not a test: a missed target
@@ -48,8 +48,8 @@
 #
 # Environment (defaults in brackets):
 #   DOTGUARD       dotguard binary [repo ./dotguard]
-#   OUTDIR         results directory [repo .output/bench-bypass]
-#   PATHS          subset/order [bypass stub dnat]
+#   OUTDIR         results directory [repo .output/bench-redirect]
+#   PATHS          subset/order [redirect stub dnat]
 #   DURATION       one throughput round, s [5]
 #   ROUNDS         throughput rounds, interleaved across paths [5]
 #   LAT_DURATION   one latency round, s [5]
@@ -69,14 +69,14 @@ set -u
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
-BENCH=bench-bypass
+BENCH=bench-redirect
 UP_PLAIN=0		# DoT only: no path sends plain DNS to the upstream
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$HERE/lib.sh"
 
 DOTGUARD=${DOTGUARD:-$REPO/dotguard}
-OUTDIR=${OUTDIR:-$REPO/.output/bench-bypass}
-PATHS=${PATHS:-bypass stub dnat}
+OUTDIR=${OUTDIR:-$REPO/.output/bench-redirect}
+PATHS=${PATHS:-redirect stub dnat}
 DURATION=${DURATION:-5}
 ROUNDS=${ROUNDS:-5}
 LAT_DURATION=${LAT_DURATION:-5}
@@ -293,13 +293,13 @@ delta()
 }
 
 # wire_counts: "ROGUE_IN_WINDOWS ROGUE_GH PORT53_GH PORT53_RH" from the
-# capture: packets to or from the rogue inside the bypass path's dnsperf
+# capture: packets to or from the rogue inside the redirect path's dnsperf
 # runs, and over the whole run per host (to or from the rogue; port 53).
 wire_counts()
 {
 	local pcap=$OUTDIR/uplinks.pcap inw rg pg ph
 	inw=$(tcpdump -r "$pcap" -n -tt "host $ROGUE4" 2>/dev/null |
-		awk -v wf="$T/bypass.windows" '
+		awk -v wf="$T/redirect.windows" '
 		BEGIN { while ((getline l < wf) > 0) { split(l, w, " "); n++; s[n] = w[1]; e[n] = w[2] } }
 		{ t = $1 + 0; for (i = 1; i <= n; i++) if (t >= s[i] && t <= e[i]) { c++; break } }
 		END { print c + 0 }')
@@ -307,7 +307,7 @@ wire_counts()
 	pg=$(tcpdump -r "$pcap" -n "host $GH4 and (udp port 53 or tcp port 53)" 2>/dev/null | wc -l)
 	ph=$(tcpdump -r "$pcap" -n "host $RH4 and (udp port 53 or tcp port 53)" 2>/dev/null | wc -l)
 	[ -s "$pcap" ] || inw="?" rg="?" pg="?" ph="?"
-	[ -s "$T/bypass.windows" ] || inw="?"
+	[ -s "$T/redirect.windows" ] || inw="?"
 	echo "$inw $rg $pg $ph"
 }
 
@@ -316,7 +316,7 @@ wire_counts()
 label()
 {
 	case $1 in
-	bypass) echo "bypass" ;;
+	redirect) echo "redirect" ;;
 	stub) echo "stub" ;;
 	dnat) echo "dnat+stubby" ;;
 	*) echo "$1" ;;
@@ -341,18 +341,18 @@ report()
 	local txt=$OUTDIR/results.txt csv=$OUTDIR/results.csv
 	read -r inw rg pg ph <<<"$(wire_counts)"
 	red=$(delta redirect)
-	bq=$(delta bypass_queries)
-	ba=$(delta bypass_answers)
-	btd=$(delta bypass_tx_drops)
-	bbf=$(delta bypass_bad_frames)
+	bq=$(delta redirected_queries)
+	ba=$(delta redirected_answers)
+	btd=$(delta redirected_tx_drops)
+	bbf=$(delta redirected_bad_frames)
 	xd=$(delta xdp_rx_dropped)
-	bp_sent=${R_ALLSENT[bypass]:-0}
+	bp_sent=${R_ALLSENT[redirect]:-0}
 	{
-		report_head bypass paths "Hosts' route"
-		echo "  bypass       dnsperf -> $ROGUE4:53 (rogue, via the uplink); dotguard Mode=redirect: tc -> AF_XDP -> DoT"
+		report_head redirect paths "Hosts' route"
+		echo "  redirect       dnsperf -> $ROGUE4:53 (rogue, via the uplink); dotguard Mode=redirect: tc -> AF_XDP -> DoT"
 		echo "  stub         dnsperf -> $DG_ADDR:53, the same dotguard"
 		echo "  dnat+stubby  dnsperf -> $ROGUE4:53 in another host; nftables DNAT udp+tcp/53 (output) -> Stubby $STUBBY_ADDR -> DoT"
-		echo "bp/x: bypass QPS divided by this path's; +p50_us: p50 over the stub path's"
+		echo "bp/x: redirect QPS divided by this path's; +p50_us: p50 over the stub path's"
 		echo
 		printf '%-12s %8s %6s %7s %7s %7s %7s %10s %10s %5s  %s\n' \
 			path QPS bp/x avg_us p50_us p99_us +p50_us lost@rate "lost@q$INFLIGHT" cpu% status
@@ -369,7 +369,7 @@ report()
 			fi
 			printf '%-12s %8s %6s %7s %7s %7s %7s %10s %10s %5s  %s\n' \
 				"$(label "$p")" "${R_QPS[$p]}" \
-				"$(ratio "${R_QPS[bypass]:-}" "${R_QPS[$p]}")" \
+				"$(ratio "${R_QPS[redirect]:-}" "${R_QPS[$p]}")" \
 				"${R_AVG[$p]:--}" "${R_P50[$p]:--}" "${R_P99[$p]:--}" "$d" \
 				"${R_LLOST[$p]:-?}/${R_LSENT[$p]:-?}" \
 				"${R_LOST[$p]:-?}/${R_SENT[$p]:-?}" "${R_CPU[$p]:--}" \
@@ -388,26 +388,26 @@ report()
 		echo
 		echo "Targets (issue 4):"
 		ok=x
-		r=$(ratio "${R_QPS[bypass]:-}" "${R_QPS[stub]:-}")
+		r=$(ratio "${R_QPS[redirect]:-}" "${R_QPS[stub]:-}")
 		num "$r" && ok=$(awk -v r="$r" 'BEGIN { print (r >= 0.9) ? 1 : 0 }')
-		printf '  %-50s %-30s %s\n' "bypass QPS >= 0.9x the stub path's" "${r}x" "$(verdict "$ok")"
+		printf '  %-50s %-30s %s\n' "redirect QPS >= 0.9x the stub path's" "${r}x" "$(verdict "$ok")"
 		ok=x
-		r=$(ratio "${R_QPS[bypass]:-}" "${R_QPS[dnat]:-}")
+		r=$(ratio "${R_QPS[redirect]:-}" "${R_QPS[dnat]:-}")
 		num "$r" && ok=$(awk -v r="$r" 'BEGIN { print (r >= 2.0) ? 1 : 0 }')
-		printf '  %-50s %-30s %s\n' "bypass QPS >= 2x the DNAT+Stubby guard's" "${r}x" "$(verdict "$ok")"
+		printf '  %-50s %-30s %s\n' "redirect QPS >= 2x the DNAT+Stubby guard's" "${r}x" "$(verdict "$ok")"
 		ok=x
 		d=-
-		if num "${R_P50[bypass]:-}" && num "${R_P50[stub]:-}"; then
-			d=$((R_P50[bypass] - R_P50[stub]))
+		if num "${R_P50[redirect]:-}" && num "${R_P50[stub]:-}"; then
+			d=$((R_P50[redirect] - R_P50[stub]))
 			ok=$((d <= 50 ? 1 : 0))
 		fi
-		printf '  %-50s %-30s %s\n' "bypass p50 @${RATE} within 50 us of the stub's" \
-			"${R_P50[bypass]:--} vs ${R_P50[stub]:--} us (${d} us)" "$(verdict "$ok")"
+		printf '  %-50s %-30s %s\n' "redirect p50 @${RATE} within 50 us of the stub's" \
+			"${R_P50[redirect]:--} vs ${R_P50[stub]:--} us (${d} us)" "$(verdict "$ok")"
 		echo
-		echo "Checks on the bypass path (over all its dnsperf runs: warm-up, latency, throughput):"
+		echo "Checks on the redirect path (over all its dnsperf runs: warm-up, latency, throughput):"
 		ok=x
 		num "$inw" && ok=$((inw == 0 ? 1 : 0))
-		check_line "packets to/from $ROGUE4 on the uplink, bypass runs" "${inw:-?}" "$ok"
+		check_line "packets to/from $ROGUE4 on the uplink, redirect runs" "${inw:-?}" "$ok"
 		ok=x
 		num "$rg" && num "$pg" && ok=$((rg + pg == 0 ? 1 : 0))
 		check_line "guarded host, whole run: rogue / port-53 packets" "${rg:-?} / ${pg:-?}" "$ok"
@@ -419,16 +419,16 @@ report()
 		check_line "dg-cap-xsk RX dropped (XDP -> AF_XDP)" "$xd" "$ok"
 		ok=x
 		num "$bq" && ok=$((bq == bp_sent ? 1 : 0))
-		check_line "daemon bypass_queries = queries dnsperf sent" "$bq vs $bp_sent" "$ok"
+		check_line "daemon redirected_queries = queries dnsperf sent" "$bq vs $bp_sent" "$ok"
 		ok=x
 		num "$ba" && num "$bq" && ok=$((ba == bq ? 1 : 0))
-		check_line "daemon bypass_answers = bypass_queries" "$ba vs $bq" "$ok"
+		check_line "daemon redirected_answers = redirected_queries" "$ba vs $bq" "$ok"
 		ok=x
 		num "$btd" && ok=$((btd == 0 ? 1 : 0))
-		check_line "daemon bypass_tx_drops" "$btd" "$ok"
+		check_line "daemon redirected_tx_drops" "$btd" "$ok"
 		ok=x
 		num "$bbf" && ok=$((bbf == 0 ? 1 : 0))
-		check_line "daemon bypass_bad_frames" "$bbf" "$ok"
+		check_line "daemon redirected_bad_frames" "$bbf" "$ok"
 		ok=x
 		[ -n "$DG_PID" ] && ok=$(kill -0 "$DG_PID" 2>/dev/null && echo 1 || echo 0)
 		check_line "dotguard still running" "pid ${DG_PID:--}" "$ok"
@@ -484,8 +484,8 @@ json()
 		printf '  "paths": [\n'
 		json_targets path json_fields "${names[@]}"
 		printf '\n  ],\n'
-		printf '  "bypass_checks": {"queries_sent": %s, "rogue_packets_in_bypass_runs": %s, "guarded_host_rogue_packets": %s, "guarded_host_port53_packets": %s, "reference_host_port53_packets": %s, "tc_dns_udp4_redirect": %s, "bypass_queries": %s, "bypass_answers": %s, "bypass_tx_drops": %s, "bypass_bad_frames": %s, "capture_xdp_rx_dropped": %s}\n}\n' \
-			"${R_ALLSENT[bypass]:-0}" "$(jnum "$1")" "$(jnum "$2")" "$(jnum "$3")" "$(jnum "$4")" \
+		printf '  "bypass_checks": {"queries_sent": %s, "rogue_packets_in_bypass_runs": %s, "guarded_host_rogue_packets": %s, "guarded_host_port53_packets": %s, "reference_host_port53_packets": %s, "tc_dns_udp4_redirect": %s, "redirected_queries": %s, "redirected_answers": %s, "redirected_tx_drops": %s, "redirected_bad_frames": %s, "capture_xdp_rx_dropped": %s}\n}\n' \
+			"${R_ALLSENT[redirect]:-0}" "$(jnum "$1")" "$(jnum "$2")" "$(jnum "$3")" "$(jnum "$4")" \
 			"$(jnum "$5")" "$(jnum "$6")" "$(jnum "$7")" "$(jnum "$8")" "$(jnum "$9")" \
 			"$(jnum "${10}")"
 	} >"$OUTDIR/results.json"
@@ -496,7 +496,7 @@ plot()
 {
 	local -a names
 	read -ra names <<<"$PATHS"
-	plot_latency "$HERE/bypass_latency.gp" paths "" "${names[@]}"
+	plot_latency "$HERE/redirect_latency.gp" paths "" "${names[@]}"
 }
 
 # ---- main -----------------------------------------------------------------------
@@ -507,14 +507,14 @@ main()
 	local -a ready=()
 	for p in $PATHS; do
 		case $p in
-		bypass | stub | dnat) ;;
-		*) die "unknown path $p (bypass stub dnat)" ;;
+		redirect | stub | dnat) ;;
+		*) die "unknown path $p (redirect stub dnat)" ;;
 		esac
 	done
 	bench_check_env ip ss unbound unbound-checkconf dnsperf openssl dig seq \
 		timeout tcpdump python3 ping
 	# Only what an earlier run of this script wrote there.
-	clean_outdir bypass stub dnat
+	clean_outdir redirect stub dnat
 	rm -f "$OUTDIR"/{dnat.nft,uplinks.pcap,xsk.txt} \
 		"$OUTDIR"/status-{before,after}.json{,.err,.link}
 
@@ -529,7 +529,7 @@ main()
 		idx=$((idx + 1))
 		T_PORT[$p]=53
 		case $p in
-		bypass | stub)
+		redirect | stub)
 			T_NS[$p]=$NS_GH
 			T_ADDR[$p]=$ROGUE4
 			[ "$p" = stub ] && T_ADDR[$p]=$DG_ADDR

@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #
-# latency.png for tools/bench/bypass_bench.sh. Variables (gnuplot -e):
+# latency.png for tools/bench/redirect_bench.sh. Variables (gnuplot -e):
 #   outdir   results directory: PATH.cdf.dat ("us fraction") and
-#            bars.dat ("label p50 p99"), written by bypass_bench.sh
+#            bars.dat ("label p50 p99"), written by redirect_bench.sh
 #   paths    space-separated path names, in run order
 #   rate     the latency phase's fixed rate (QPS), for the titles
 
@@ -10,10 +10,10 @@ set terminal pngcairo size 1400,560 font "DejaVu Sans,11" noenhanced
 set output outdir."/latency.png"
 set multiplot layout 1,2 title sprintf("Queries past the stub: latency at a fixed %s QPS (dnsperf, unique cache-missing names, DoT upstream)", rate)
 
-label(p) = (p eq "bypass") ? "bypass (rogue -> tc -> AF_XDP -> dotguard)" : \
+label(p) = (p eq "redirect") ? "redirect (rogue -> tc -> AF_XDP -> dotguard)" : \
 	(p eq "stub") ? "stub (127.0.0.53 dotguard)" : \
 	(p eq "dnat") ? "dnat+stubby (rogue -> nft DNAT -> Stubby)" : p
-color(p) = (p eq "bypass") ? "#d62728" : (p eq "stub") ? "#ff7f0e" : "#1f77b4"
+color(p) = (p eq "redirect") ? "#d62728" : (p eq "stub") ? "#ff7f0e" : "#1f77b4"
 
 set title "CDF of per-query latency"
 set logscale x 10

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-# Test that a burst of bypass queries is not lost on the AF_XDP path: dnsperf
+# Test that a burst of redirected queries is not lost on the AF_XDP path: dnsperf
 # on the guarded host sends 2000 distinct names to the rogue's address with
 # 1000 in flight; every one is answered (NOERROR, the upstream's data), no
 # frame is dropped on the way in (RX ring) or out (TX buffers), and none
@@ -19,7 +19,7 @@ pre()
 {
 	local i
 	require_tools dnsperf
-	bypass_world host 'local-zone: "bench." redirect' \
+	redirect_world host 'local-zone: "bench." redirect' \
 		'local-data: "bench. 60 IN A 203.0.113.99"'
 	for ((i = 0; i < N; i++)); do
 		echo "q$i.bench A"
@@ -36,10 +36,10 @@ test()
 	check_grep "Queries lost: 0" "Queries lost: +0 " "$T/dnsperf.out"
 	check_grep "all NOERROR" "Response codes: +NOERROR $N " "$T/dnsperf.out"
 	sleep 1.2	# the heartbeat refreshes the kernel's drop counts
-	check_eq "daemon: bypass queries" "$N" "$(dstat bypass_queries)"
-	check_eq "daemon: bypass answers" "$N" "$(dstat bypass_answers)"
-	check_eq "daemon: frames lost before the daemon (RX)" 0 "$(dstat bypass_rx_drops)"
-	check_eq "daemon: answers lost (TX)" 0 "$(dstat bypass_tx_drops)"
+	check_eq "daemon: redirected queries" "$N" "$(dstat redirected_queries)"
+	check_eq "daemon: redirected answers" "$N" "$(dstat redirected_answers)"
+	check_eq "daemon: frames lost before the daemon (RX)" 0 "$(dstat redirected_rx_drops)"
+	check_eq "daemon: answers lost (TX)" 0 "$(dstat redirected_tx_drops)"
 	check_eq "daemon: upstream answers, one per name" "$N" "$(dstat answers 0)"
 }
 

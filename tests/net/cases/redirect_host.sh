@@ -17,7 +17,7 @@
 
 pre()
 {
-	bypass_world host
+	redirect_world host
 	cap_start out "$NS_OUT" veth-o
 	dg_run_ready "$NS_HOST"
 	# Where the answer frames come back in: their source is checked.
@@ -63,9 +63,9 @@ test()
 	# + raw 1 over IPv4; dig 1 + kdig 1 over IPv6.
 	check_eq "queries redirected at tc (IPv4)" 5 "$(dg_count dns-udp4 redirect tc-egress)"
 	check_eq "queries redirected at tc (IPv6)" 2 "$(_json_sum "$T/status.json" dns-udp6 redirect tc-egress)"
-	check_eq "daemon: bypass queries" 7 "$(dstat bypass_queries)"
-	check_eq "daemon: bypass answers" 7 "$(dstat bypass_answers)"
-	check_eq "daemon: bad frames" 0 "$(dstat bypass_bad_frames)"
+	check_eq "daemon: redirected queries" 7 "$(dstat redirected_queries)"
+	check_eq "daemon: redirected answers" 7 "$(dstat redirected_answers)"
+	check_eq "daemon: bad frames" 0 "$(dstat redirected_bad_frames)"
 	check_eq "daemon: answers from the upstream" 2 "$(dstat answers 0)"
 }
 

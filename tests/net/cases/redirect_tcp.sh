@@ -17,7 +17,7 @@
 
 pre()
 {
-	bypass_world host
+	redirect_world host
 	cap_start out "$NS_OUT" veth-o
 	dg_run_ready "$NS_HOST"
 }
