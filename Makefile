@@ -36,7 +36,7 @@ SANFLAGS :=
 endif
 
 CFLAGS ?= -O2 -g
-CFLAGS += -std=gnu11 -Wall -Wextra -Werror -I$(OUT) -Iinclude -Iuser $(SANFLAGS)
+CFLAGS += -std=gnu11 -Wall -Wextra -Werror -I$(OUT) -I. -Iinclude -Iuser $(SANFLAGS)
 LDFLAGS += $(SANFLAGS)
 LDLIBS := -lxdp -lbpf -lmnl -lelf -lz -lwolfssl
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -I. -Iinclude
@@ -171,6 +171,7 @@ FUZZ_SRCS_fuzz_config := user/config.c user/digest.c user/log.c
 FUZZ_SRCS_fuzz_parse :=
 FUZZ_SRCS_fuzz_dns := user/dns_wire.c user/log.c
 FUZZ_SRCS_fuzz_frame := user/frame.c
+FUZZ_SRCS_fuzz_reasm := user/frame.c user/reasm.c
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -Iinclude -Iuser -I. \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 .SECONDEXPANSION:

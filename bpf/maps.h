@@ -40,13 +40,13 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } dg_own_socks SEC(".maps");
 
-/* First fragments we caught -> the action they got, so later fragments
- * of the same datagram get it too. */
+/* Fragmented datagrams -> the action their first fragment got, so later
+ * fragments of the same datagram get it too. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, DG_MAX_FRAGS);
 	__type(key, struct dg_frag_key);
-	__type(value, __u8);
+	__type(value, struct dg_frag_val);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } dg_frags SEC(".maps");
 

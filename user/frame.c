@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "frame.h"
+#include "parse_host.h"
 
 #define ETH_HLEN 14
 #define VLAN_HLEN 4
@@ -9,16 +10,7 @@
 #define IP6_HLEN 40
 #define UDP_HLEN 8
 
-#define ETH_P_IP 0x0800
-#define ETH_P_IPV6 0x86dd
-#define ETH_P_8021Q 0x8100
-#define ETH_P_8021AD 0x88a8
-
 #define PROTO_UDP 17
-#define IP6_HOPOPTS 0
-#define IP6_ROUTING 43
-#define IP6_FRAGMENT 44
-#define IP6_DSTOPTS 60
 
 #define IP4_DF 0x4000
 #define IP4_MF 0x2000
@@ -42,25 +34,105 @@ static uint16_t get16(const uint8_t *b)
 	return (uint16_t)(b[0] << 8 | b[1]);
 }
 
+static uint32_t get32(const uint8_t *b)
+{
+	return (uint32_t)get16(b) << 16 | get16(b + 2);
+}
+
 static void put16(uint8_t *b, uint16_t v)
 {
 	b[0] = v >> 8;
 	b[1] = v & 0xff;
 }
 
+/* Why the link layer could not be read, as a frame error. */
+static enum dg_frame_err frame_l2_err(const struct dg_pkt *p)
+{
+	switch (p->reason) {
+	case DG_R_NON_IP:
+		return DG_FRAME_NOT_IP;
+	case DG_R_LIMIT_VLAN:
+	case DG_R_LIMIT_MPLS:
+		return DG_FRAME_TOO_MANY_HDRS;
+	default:
+		return DG_FRAME_TRUNCATED;
+	}
+}
+
 /*
- * The UDP header at f + off, inside an IP payload of n bytes (all present,
- * the caller checked). Bytes past the UDP length are ignored.
+ * The IP header at l3 against the frame's len bytes: its version, and its
+ * length fields, which must fit the frame. Sets *iplen to the IP packet's
+ * length (what follows it is Ethernet padding).
  */
-static enum dg_frame_err frame_udp(const uint8_t *f, size_t off, size_t n,
+static enum dg_frame_err frame_ip_len(const uint8_t *f, size_t len, size_t l3,
+				      int family, size_t *iplen)
+{
+	const uint8_t *h = f + l3;
+	size_t avail = len - l3, hlen;
+
+	if (avail < (family == 4 ? IP4_HLEN : IP6_HLEN))
+		return DG_FRAME_TRUNCATED;
+	if (h[0] >> 4 != family)
+		return DG_FRAME_NOT_IP;
+	if (family == 6) {
+		*iplen = IP6_HLEN + get16(h + 4);
+		return *iplen > avail ? DG_FRAME_TRUNCATED : DG_FRAME_OK;
+	}
+	hlen = (size_t)(h[0] & 0x0f) * 4;
+	if (hlen < IP4_HLEN)
+		return DG_FRAME_BAD_LENGTH;
+	if (hlen > avail)
+		return DG_FRAME_TRUNCATED;
+	*iplen = get16(h + 2);
+	if (*iplen < hlen)
+		return DG_FRAME_BAD_LENGTH;
+	/* A frame shorter than its total length is indistinguishable from
+	 * one cut short. */
+	return *iplen > avail ? DG_FRAME_TRUNCATED : DG_FRAME_OK;
+}
+
+/* A fragment's place in its datagram, for the reassembler. */
+static enum dg_frame_err frame_fragment(const uint8_t *f, const struct dg_pkt *p,
+					size_t ipend, struct dg_frame *fr)
+{
+	const uint8_t *h = f + p->l3_off, *fh;
+	uint16_t fo;
+
+	fr->l3_off = p->l3_off;
+	if (p->family == 4) {
+		fo = get16(h + 6);
+		fr->frag_id = get16(h + 4);
+		fr->frag_off = (uint32_t)(fo & IP4_OFFMASK) * 8;
+		fr->frag_more = !!(fo & IP4_MF);
+		fr->frag_proto = h[9];
+		fr->data_off = p->l3_off + (size_t)(h[0] & 0x0f) * 4;
+	} else {
+		fh = f + p->frag_hdr_off;
+		fo = get16(fh + 2);
+		fr->frag_hdr_off = p->frag_hdr_off;
+		fr->frag_id = get32(fh + 4);
+		fr->frag_off = fo & 0xfff8;
+		fr->frag_more = fo & 1;
+		fr->frag_proto = fh[0];
+		fr->data_off = p->frag_hdr_off + 8;
+	}
+	if (fr->data_off > ipend)
+		return DG_FRAME_BAD_LENGTH;
+	fr->data_len = ipend - fr->data_off;
+	return DG_FRAME_FRAGMENT;
+}
+
+/* The UDP header at off, inside an IP packet ending at ipend. Bytes past
+ * the UDP length are ignored. */
+static enum dg_frame_err frame_udp(const uint8_t *f, size_t off, size_t ipend,
 				   struct dg_frame *fr)
 {
 	size_t ulen;
 
-	if (n < UDP_HLEN)
+	if (ipend - off < UDP_HLEN)
 		return DG_FRAME_BAD_LENGTH;
 	ulen = get16(f + off + 4);
-	if (ulen < UDP_HLEN || ulen > n)
+	if (ulen < UDP_HLEN || ulen > ipend - off)
 		return DG_FRAME_BAD_LENGTH;
 	fr->sport = get16(f + off);
 	fr->dport = get16(f + off + 2);
@@ -69,114 +141,79 @@ static enum dg_frame_err frame_udp(const uint8_t *f, size_t off, size_t n,
 	return DG_FRAME_OK;
 }
 
-/* IPv4 at f + off, with avail bytes left in the frame. */
-static enum dg_frame_err frame_ipv4(const uint8_t *f, size_t off, size_t avail,
-				    struct dg_frame *fr)
-{
-	const uint8_t *h = f + off;
-	size_t hlen, tot;
-
-	if (avail < IP4_HLEN)
-		return DG_FRAME_TRUNCATED;
-	if (h[0] >> 4 != 4)
-		return DG_FRAME_NOT_IP;
-	hlen = (size_t)(h[0] & 0x0f) * 4;
-	if (hlen < IP4_HLEN)
-		return DG_FRAME_BAD_LENGTH;
-	if (hlen > avail)
-		return DG_FRAME_TRUNCATED;
-	tot = get16(h + 2);
-	if (tot < hlen)
-		return DG_FRAME_BAD_LENGTH;
-	/* A frame shorter than its total length is indistinguishable from
-	 * one cut short; longer is Ethernet padding. */
-	if (tot > avail)
-		return DG_FRAME_TRUNCATED;
-	/* Fragments before the protocol: a later fragment has no UDP header. */
-	if (get16(h + 6) & (IP4_MF | IP4_OFFMASK))
-		return DG_FRAME_FRAGMENT;
-	if (h[9] != PROTO_UDP)
-		return DG_FRAME_NOT_UDP;
-	fr->family = 4;
-	fr->tos = h[1];
-	memcpy(fr->saddr, h + 12, 4);
-	memcpy(fr->daddr, h + 16, 4);
-	return frame_udp(f, off + hlen, tot - hlen, fr);
-}
-
-/* IPv6 at f + off, with avail bytes left in the frame. */
-static enum dg_frame_err frame_ipv6(const uint8_t *f, size_t off, size_t avail,
-				    struct dg_frame *fr)
-{
-	const uint8_t *h = f + off;
-	size_t end, hlen;
-	uint8_t nh;
-	int i;
-
-	if (avail < IP6_HLEN)
-		return DG_FRAME_TRUNCATED;
-	if (h[0] >> 4 != 6)
-		return DG_FRAME_NOT_IP;
-	if (get16(h + 4) > avail - IP6_HLEN)
-		return DG_FRAME_TRUNCATED;
-	fr->family = 6;
-	fr->tos = (uint8_t)((h[0] & 0x0f) << 4 | h[1] >> 4);
-	memcpy(fr->saddr, h + 8, 16);
-	memcpy(fr->daddr, h + 24, 16);
-	nh = h[6];
-	end = off + IP6_HLEN + get16(h + 4);
-	off += IP6_HLEN;
-	for (i = 0; i < DG_FRAME_MAX_EXTHDRS; i++) {
-		if (nh != IP6_HOPOPTS && nh != IP6_ROUTING && nh != IP6_DSTOPTS)
-			break;
-		/* Every options and routing header is at least 8 bytes. */
-		if (end - off < 8)
-			return DG_FRAME_BAD_LENGTH;
-		hlen = ((size_t)f[off + 1] + 1) * 8;
-		if (hlen > end - off)
-			return DG_FRAME_BAD_LENGTH;
-		nh = f[off];
-		off += hlen;
-	}
-	if (nh == IP6_HOPOPTS || nh == IP6_ROUTING || nh == IP6_DSTOPTS)
-		return DG_FRAME_TOO_MANY_HDRS;
-	if (nh == IP6_FRAGMENT)
-		return DG_FRAME_FRAGMENT;
-	if (nh != PROTO_UDP)
-		return DG_FRAME_NOT_UDP;
-	return frame_udp(f, off, end - off, fr);
-}
-
 enum dg_frame_err dg_frame_parse(const uint8_t *f, size_t len,
 				 struct dg_frame *fr)
 {
-	size_t off = ETH_HLEN - 2;	/* at the EtherType */
-	uint16_t type;
+	/* The parser reads, never writes; it takes void * as BPF does. */
+	void *data = (void *)f;
+	enum dg_frame_err e;
+	struct dg_pkt p;
+	size_t iplen, ipend, i;
 
 	memset(fr, 0, sizeof(*fr));
 	if (len < ETH_HLEN)
 		return DG_FRAME_TRUNCATED;
 	memcpy(fr->dst_mac, f, 6);
 	memcpy(fr->src_mac, f + 6, 6);
-	type = get16(f + off);
-	while (type == ETH_P_8021Q || type == ETH_P_8021AD) {
-		if (fr->n_vlans == DG_FRAME_MAX_VLANS)
-			return DG_FRAME_TOO_MANY_HDRS;
-		/* The tag's TCI, then the next EtherType. */
-		if (len - off < 2 + VLAN_HLEN)
-			return DG_FRAME_TRUNCATED;
-		fr->vlan_tpid[fr->n_vlans] = type;
-		fr->vlan_tci[fr->n_vlans] = get16(f + off + 2);
-		fr->n_vlans++;
-		off += VLAN_HLEN;
-		type = get16(f + off);
+
+	dg_pkt_init(&p);
+	if (dg_classify_l2(data, data + len, 0, &p))
+		return frame_l2_err(&p);
+	if (p.encap != DG_ENCAP_NONE)
+		return DG_FRAME_ENCAP;
+	fr->n_vlans = p.n_vlans;
+	for (i = 0; i < p.n_vlans; i++) {
+		fr->vlan_tpid[i] = get16(f + 12 + i * VLAN_HLEN);
+		fr->vlan_tci[i] = get16(f + 14 + i * VLAN_HLEN);
 	}
-	off += 2;
-	if (type == ETH_P_IP)
-		return frame_ipv4(f, off, len - off, fr);
-	if (type == ETH_P_IPV6)
-		return frame_ipv6(f, off, len - off, fr);
-	return DG_FRAME_NOT_IP;
+	fr->family = p.family;
+	e = frame_ip_len(f, len, p.l3_off, p.family, &iplen);
+	if (e != DG_FRAME_OK)
+		return e;
+	ipend = p.l3_off + iplen;
+	if (p.family == 4) {
+		fr->tos = f[p.l3_off + 1];
+		memcpy(fr->saddr, f + p.l3_off + 12, 4);
+		memcpy(fr->daddr, f + p.l3_off + 16, 4);
+	} else {
+		fr->tos = (uint8_t)((f[p.l3_off] & 0x0f) << 4 | f[p.l3_off + 1] >> 4);
+		memcpy(fr->saddr, f + p.l3_off + 8, 16);
+		memcpy(fr->daddr, f + p.l3_off + 24, 16);
+	}
+
+	/* The rest within the IP packet's own length: a header that runs
+	 * past it is a length lie, not a short frame. */
+	dg_classify_l3(data, data + ipend, &p);
+	if (p.frag != DG_FRAG_NONE)
+		return frame_fragment(f, &p, ipend, fr);
+	switch (p.reason) {
+	case DG_R_DNS_UDP4:
+	case DG_R_DNS_UDP6:
+		break;
+	case DG_R_NON_DNS:
+		if (p.l4proto == PROTO_UDP)
+			break;
+		return DG_FRAME_NOT_UDP;
+	case DG_R_DNS_TCP4:
+	case DG_R_DNS_TCP6:
+		return DG_FRAME_NOT_UDP;
+	case DG_R_LIMIT_EXTHDR:
+		return DG_FRAME_TOO_MANY_HDRS;
+	default:
+		return DG_FRAME_BAD_LENGTH;
+	}
+	return frame_udp(f, p.l4_off, ipend, fr);
+}
+
+bool dg_frame_source_reflects(const struct dg_frame *fr)
+{
+	static const uint8_t zero[16];
+
+	if (fr->src_mac[0] & 1)
+		return true;
+	if (fr->family == 4)
+		return fr->saddr[0] == 0 || fr->saddr[0] >= 224;
+	return fr->saddr[0] == 0xff || !memcmp(fr->saddr, zero, 16);
 }
 
 /* One's complement sum of n bytes as big-endian 16-bit words, the odd
@@ -210,7 +247,7 @@ size_t dg_frame_reply(const struct dg_frame *q, const uint8_t dst_mac[6],
 	uint8_t *h, *u;
 	unsigned int i;
 
-	if (q->n_vlans > DG_FRAME_MAX_VLANS)
+	if (q->n_vlans > DG_MAX_VLAN_DEPTH)
 		return 0;
 	if (q->family == 4) {
 		alen = 4;
@@ -244,7 +281,7 @@ size_t dg_frame_reply(const struct dg_frame *q, const uint8_t dst_mac[6],
 		put16(out + 12 + i * VLAN_HLEN, q->vlan_tpid[i]);
 		put16(out + 14 + i * VLAN_HLEN, q->vlan_tci[i]);
 	}
-	put16(out + l3 - 2, q->family == 4 ? ETH_P_IP : ETH_P_IPV6);
+	put16(out + l3 - 2, q->family == 4 ? DG_ETH_P_IP : DG_ETH_P_IPV6);
 
 	/* DSCP only: echoing ECN would claim an ECN-capable transport, and
 	 * echoing CE would report congestion nobody saw. */

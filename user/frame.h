@@ -12,14 +12,15 @@
 #ifndef DG_FRAME_H
 #define DG_FRAME_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#define DG_FRAME_MAX_VLANS 2	/* QinQ */
-#define DG_FRAME_MAX_EXTHDRS 8	/* IPv6 extension headers walked */
+#include "dotguard/limits.h"
+
 /* The most header bytes a reply puts before the DNS payload:
  * Ethernet, VLAN tags, IPv6, UDP. */
-#define DG_FRAME_REPLY_HDR_MAX (14 + 4 * DG_FRAME_MAX_VLANS + 40 + 8)
+#define DG_FRAME_REPLY_HDR_MAX (14 + 4 * DG_MAX_VLAN_DEPTH + 40 + 8)
 
 /* X(ENUM_SUFFIX, "name in logs and counters") */
 #define DG_FRAME_ERRS(X)					\
@@ -29,7 +30,8 @@
 	X(NOT_UDP, "not-udp")					\
 	X(FRAGMENT, "fragment")					\
 	X(BAD_LENGTH, "bad-length")				\
-	X(TOO_MANY_HDRS, "too-many-headers")
+	X(TOO_MANY_HDRS, "too-many-headers")			\
+	X(ENCAP, "encapsulated")
 
 #define DG_FRAME_ENUM_ERR(sym, name) DG_FRAME_##sym,
 /*
@@ -38,13 +40,15 @@
  *            this).
  * NOT_IP: EtherType neither IPv4 nor IPv6, or an IP version that does not
  *         match it.
- * NOT_UDP: IPv4 protocol or final IPv6 next header is not UDP (TCP, ICMP,
- *          AH, ESP, ...).
- * FRAGMENT: IPv4 MF or offset, or an IPv6 fragment header.
+ * NOT_UDP: the transport is not UDP (TCP, ICMP, ESP, ...).
+ * FRAGMENT: an IPv4 or IPv6 fragment: the fragment fields are filled for
+ *           the reassembler (user/reasm.h).
  * BAD_LENGTH: length fields that contradict each other: IHL < 5, IPv4
  *             total length < IHL * 4, UDP length < 8 or past the IP
- *             payload, an extension header past the IPv6 payload.
- * TOO_MANY_HDRS: a third VLAN tag, a ninth IPv6 extension header.
+ *             payload, a header past the IP packet's length.
+ * TOO_MANY_HDRS: more VLAN tags, IPv6 extension headers or MPLS labels
+ *                than the parser walks (include/dotguard/limits.h).
+ * ENCAP: IP inside PPPoE or MPLS: not answered (the guard drops those).
  */
 enum dg_frame_err { DG_FRAME_ERRS(DG_FRAME_ENUM_ERR) DG_FRAME_ERR_MAX };
 #undef DG_FRAME_ENUM_ERR
@@ -55,7 +59,7 @@ const char *dg_frame_err_name(enum dg_frame_err e);
 struct dg_frame {
 	uint8_t dst_mac[6], src_mac[6];
 	/* Host order, outermost first. */
-	uint16_t vlan_tpid[DG_FRAME_MAX_VLANS], vlan_tci[DG_FRAME_MAX_VLANS];
+	uint16_t vlan_tpid[DG_MAX_VLAN_DEPTH], vlan_tci[DG_MAX_VLAN_DEPTH];
 	uint8_t n_vlans;
 	uint8_t family;		/* 4 or 6 */
 	uint8_t tos;		/* IPv4 TOS / IPv6 traffic class, as received */
@@ -63,16 +67,27 @@ struct dg_frame {
 	uint8_t saddr[16], daddr[16];
 	uint16_t sport, dport;	/* host order */
 	size_t dns_off, dns_len;	/* the UDP payload inside the frame */
+	/* DG_FRAME_FRAGMENT only: this fragment's place in its datagram. */
+	size_t l3_off;		/* the IP header */
+	size_t frag_hdr_off;	/* IPv6: its fragment header; IPv4: 0 */
+	size_t data_off, data_len;	/* the bytes it carries */
+	uint32_t frag_id;	/* IPv4 id / IPv6 identification, host order */
+	uint32_t frag_off;	/* in bytes */
+	uint8_t frag_proto;	/* IPv4 protocol; IPv6: the fragment header's
+				 * next header */
+	uint8_t frag_more;	/* More Fragments */
 };
 
 /*
- * Parse the len bytes at f as Ethernet II, up to DG_FRAME_MAX_VLANS VLAN
- * tags (TPID 0x8100 or 0x88a8), IPv4 (options skipped) or IPv6 (hop-by-hop,
- * routing and destination options headers skipped), then UDP. Bytes after
- * the IP packet (Ethernet padding) are ignored, and so are bytes after the
- * UDP length inside it. Ports are not checked.
+ * Parse the len bytes at f with the guard's own parser (bpf/parse.h,
+ * compiled for the host): Ethernet II, VLAN tags, IPv4 (options) or IPv6
+ * (extension headers), then UDP, with the IP and UDP length fields checked
+ * against each other and the frame. Bytes after the IP packet (Ethernet
+ * padding) are ignored, and so are bytes after the UDP length inside it.
+ * Ports are not checked.
  * Returns DG_FRAME_OK and fills *fr, whose dns_off + dns_len <= len;
- * otherwise the reason, and *fr is unspecified.
+ * DG_FRAME_FRAGMENT with the fragment fields filled; otherwise the reason,
+ * and *fr is unspecified.
  */
 enum dg_frame_err dg_frame_parse(const uint8_t *f, size_t len,
 				 struct dg_frame *fr);
@@ -89,6 +104,14 @@ enum dg_frame_err dg_frame_parse(const uint8_t *f, size_t len,
  * Returns the frame's length, or 0 when it does not fit cap, the payload
  * does not fit the IP length fields, or q is not a parsed frame.
  */
+/*
+ * Would an answer to fr reflect? A group (multicast or broadcast) source
+ * MAC, or a broadcast, multicast or unspecified source address: the
+ * answer would go to many hosts or none. The guard drops these on LAN
+ * ports; the daemon checks again.
+ */
+bool dg_frame_source_reflects(const struct dg_frame *fr);
+
 size_t dg_frame_reply(const struct dg_frame *q, const uint8_t dst_mac[6],
 		      const uint8_t src_mac[6], const uint8_t *dns,
 		      size_t dns_len, uint8_t *out, size_t cap);

@@ -13,6 +13,7 @@
 #include "dns_wire.h"
 #include "frame.h"
 #include "log.h"
+#include "reasm.h"
 #include "xsk.h"
 
 #define RX_BATCH 64
@@ -40,6 +41,8 @@ struct dg_redirect_udp {
 	struct redir_port *ports[DG_MAX_SLOTS * DG_MAX_QUEUES];
 	unsigned int n_ports;
 	uint64_t gone_rx_drops;	/* of sockets closed since: the counter never goes back */
+	struct dg_reasm *reasm;	/* fragmented queries, from every port */
+	uint8_t whole[DG_MAX_HDR_OFF + DG_REASM_BYTES];	/* a reassembled one */
 };
 
 /* A query taken from a frame: the frame's addressing for the answer. */
@@ -156,6 +159,24 @@ static size_t redir_limit(const struct redir_port *p, const struct dg_frame *f)
 	return limit;
 }
 
+/* A fragment: into the reassembler; when it completes its datagram, the
+ * whole frame (in b->whole) and its parse. Returns the frame's length, 0
+ * while incomplete or given up (counted there). */
+static size_t redir_reassemble(struct redir_port *p, const uint8_t *frame,
+			       size_t len, struct dg_frame *f)
+{
+	struct dg_redirect_udp *b = p->b;
+	long n;
+
+	dg_stat_add(&redir_stats(b)->redirected_fragments, 1);
+	n = dg_reasm_add(b->reasm, p->ifindex, frame, len, f, b->loop->now,
+			 b->whole, sizeof(b->whole));
+	if (n <= 0)
+		return 0;
+	dg_stat_add(&redir_stats(b)->redirected_reassembled, 1);
+	return (size_t)n;
+}
+
 static void redir_frame(void *arg, const uint8_t *frame, size_t len)
 {
 	struct redir_port *p = arg;
@@ -167,11 +188,26 @@ static void redir_frame(void *arg, const uint8_t *frame, size_t len)
 	int rc;
 
 	fe = dg_frame_parse(frame, len, &f);
+	if (fe == DG_FRAME_FRAGMENT) {
+		len = redir_reassemble(p, frame, len, &f);
+		if (!len)
+			return;
+		frame = b->whole;
+		/* A fragment inside a fragment stays a bad frame. */
+		fe = dg_frame_parse(frame, len, &f);
+	}
 	if (fe != DG_FRAME_OK || f.dport != DG_DNS_PORT) {
 		/* Counted and dropped, never forwarded (fail closed). */
 		dg_stat_add(&redir_stats(b)->redirected_bad_frames, 1);
 		log_verbose("redirect %s: frame of %zu bytes dropped: %s", p->ifname,
 			    len, fe != DG_FRAME_OK ? dg_frame_err_name(fe) : "not to port 53");
+		return;
+	}
+	if (dg_frame_source_reflects(&f)) {
+		/* The guard drops these on LAN ports; never answer one. */
+		dg_stat_add(&redir_stats(b)->redirected_bad_source, 1);
+		log_verbose("redirect %s: query from a group or broadcast source dropped",
+			    p->ifname);
 		return;
 	}
 	br = calloc(1, sizeof(*br));
@@ -220,11 +256,18 @@ static void redir_read(struct dg_loop *l, uint32_t events, void *arg)
 
 void dg_redirect_udp_poll_stats(struct dg_redirect_udp *b)
 {
-	uint64_t drops;
+	const struct dg_reasm_stats *rs;
+	uint64_t drops, given_up = 0;
 	unsigned int i;
 
 	if (!b)
 		return;
+	/* Datagrams whose first fragment never came are given up here too. */
+	dg_reasm_expire(b->reasm, b->loop->now);
+	rs = dg_reasm_stats(b->reasm);
+	for (i = 0; i < DG_REASM_DROP_MAX; i++)
+		given_up += rs->drops[i];
+	dg_stat_set(&redir_stats(b)->redirected_frag_drops, given_up);
 	drops = b->gone_rx_drops;
 	for (i = 0; i < b->n_ports; i++)
 		if (!b->ports[i]->gone)
@@ -242,6 +285,11 @@ struct dg_redirect_udp *dg_redirect_udp_new(struct dg_loop *l, struct dg_resolve
 	b->loop = l;
 	b->res = res;
 	b->xskmap_fd = xskmap_fd;
+	b->reasm = dg_reasm_new();
+	if (!b->reasm) {
+		free(b);
+		return NULL;
+	}
 	return b;
 }
 
@@ -339,5 +387,6 @@ void dg_redirect_udp_free(struct dg_redirect_udp *b)
 		port_release(b->ports[0]);
 	}
 	close(b->xskmap_fd);
+	dg_reasm_free(b->reasm);
 	free(b);
 }

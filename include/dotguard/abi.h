@@ -95,6 +95,13 @@ struct dg_frag_key {
 	__u8 _pad[2];
 };
 
+/* Value of dg_frags: what a fragmented datagram's first fragment got. */
+struct dg_frag_val {
+	__u64 seen_ns;		/* bpf_ktime_get_ns() when it was judged */
+	__u8 action;		/* enum dg_action */
+	__u8 _pad[7];
+};
+
 /* dg_attach[slot]: what a `run` attached, so `detach` and `status` know
  * exactly which program on which interface is ours. */
 #define DG_ATTACH_USED (1u << 0)
@@ -186,6 +193,13 @@ struct dg_daemon_stats {
 	__u64 reloads_refused;	/* SIGHUPs refused: the running config stayed */
 	__u64 config_loaded;	/* CLOCK_REALTIME s the running config was read */
 	__u8 config_sha256[32];	/* of its file's bytes; all zero: no file */
+	/* Fragmented queries the guard redirected (user/reasm.c). */
+	__u64 redirected_fragments;	/* fragments taken */
+	__u64 redirected_reassembled;	/* datagrams put back together */
+	__u64 redirected_frag_drops;	/* datagrams given up: timeout, overlap,
+					 * too big, too many fragments, evicted */
+	__u64 redirected_bad_source;	/* queries an answer would reflect
+					 * (group MAC, broadcast source): dropped */
 };
 
 _Static_assert(sizeof(struct dg_counter) == 16, "dg_counter layout");
@@ -199,6 +213,7 @@ _Static_assert(sizeof(struct dg_prog_cfg) == 16, "dg_prog_cfg layout");
 _Static_assert(sizeof(struct dg_frag_key) == 40, "dg_frag_key layout");
 _Static_assert(__builtin_offsetof(struct dg_frag_key, id) == 32,
 	       "dg_frag_key layout");
+_Static_assert(sizeof(struct dg_frag_val) == 16, "dg_frag_val layout");
 _Static_assert(sizeof(struct dg_attach) == 48, "dg_attach layout");
 _Static_assert(__builtin_offsetof(struct dg_attach, ifname) == 32,
 	       "dg_attach layout");

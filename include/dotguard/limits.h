@@ -19,13 +19,41 @@
 #define DG_IPV6_OPTS_AFTER 2
 #define DG_MAX_EXTHDRS (DG_IPV6_OPTS_BEFORE + 2 + DG_IPV6_OPTS_AFTER)
 #define DG_MAX_EXTCHAIN 1024	/* bytes of IPv6 extension chain walked */
+/* No header the parser accepts starts past this many bytes into the frame
+ * (L2 + 3 tags + PPPoE or MPLS, IPv6 + DG_MAX_EXTCHAIN, a fragment
+ * header): readers re-deriving a header from its offset bound it here. */
+#define DG_MAX_HDR_OFF 2048
+/* MPLS labels walked to the bottom of the stack; deeper: "limit-mpls". */
+#define DG_MAX_MPLS_LABELS 4
 
 /* ---- the kernel guard's maps ---- */
 
 #define DG_MAX_SLOTS 16		/* attach points (interface x hook) */
 #define DG_MAX_QUEUES 64	/* RX queues per gateway interface */
 #define DG_MAX_OWN_SOCKETS 1024	/* daemon sockets in the cookie allow-list */
-#define DG_MAX_FRAGS 4096	/* fragmented datagrams remembered (LRU) */
+/* Fragmented datagrams whose first fragment was judged (LRU). A later
+ * fragment whose record is gone (evicted by a flood, or never made: out of
+ * order) is not passed: redirect mode hands it to the daemon, drop mode
+ * drops it. */
+#define DG_MAX_FRAGS 4096
+/* A record older than this is forgotten: RFC 8200's reassembly time, twice
+ * Linux's IPv4 default; a datagram id reused later is another datagram. */
+#define DG_FRAG_TIMEOUT_S 60
+
+/* ---- redirected queries (user/reasm.c: fragmented ones put together) ---- */
+
+/* Datagrams being reassembled at once; one more evicts the oldest (its
+ * query goes unanswered: the client retries). */
+#define DG_REASM_DATAGRAMS 64
+/* Bytes of one datagram after its IP header: a DNS query needs far less.
+ * More: the datagram is dropped ("too-big"). */
+#define DG_REASM_BYTES 4096
+/* Fragments of one datagram; more: dropped ("too-many-fragments"). */
+#define DG_REASM_FRAGS 16
+/* A datagram still incomplete after this is dropped ("timeout"): its first
+ * fragment was not DNS and went on, or never came. A stub resolver has
+ * given up on it by then. */
+#define DG_REASM_TIMEOUT_MS 3000
 
 /* ---- upstreams ---- */
 

@@ -22,13 +22,16 @@
 	X(DNS_UDP6, "dns-udp6", "UDP to port 53 over IPv6")                    \
 	X(DNS_TCP4, "dns-tcp4", "TCP to port 53 over IPv4")                    \
 	X(DNS_TCP6, "dns-tcp6", "TCP to port 53 over IPv6")                    \
-	X(FRAGMENT, "fragment", "later fragment of a caught datagram: same verdict") \
-	X(FRAGMENT_OTHER, "fragment-other", "later fragment of a datagram not caught") \
+	X(FRAGMENT, "fragment", "later fragment: the verdict its first fragment got") \
+	X(FRAGMENT_OTHER, "fragment-other", "later fragment whose first was not seen: redirected to the daemon (drop: dropped, monitor: passed)") \
 	X(RUNT, "runt", "shorter than an Ethernet header: cannot carry IP")   \
 	X(TRUNCATED, "truncated", "headers cut short where port 53 could follow: treated as DNS") \
 	X(MALFORMED, "malformed", "impossible header field (IPv4 IHL < 5): treated as DNS") \
 	X(LIMIT_VLAN, "limit-vlan", "more VLAN tags than parsed: treated as DNS") \
-	X(LIMIT_EXTHDR, "limit-exthdr", "IPv6 extension chain longer than parsed: treated as DNS")
+	X(LIMIT_EXTHDR, "limit-exthdr", "IPv6 extension chain longer than parsed: treated as DNS") \
+	X(DNS_ENCAP, "dns-encap", "port 53 inside PPPoE or MPLS: cannot be answered there, dropped") \
+	X(LIMIT_MPLS, "limit-mpls", "MPLS label stack deeper than parsed: treated as DNS") \
+	X(BAD_SOURCE, "bad-source", "DNS from a group MAC or a broadcast, multicast or unspecified address: answering would reflect, dropped")
 
 /* X(ENUM_SUFFIX, "name-in-status", "what it means") */
 #define DG_ACTIONS(X)                                                          \
@@ -53,10 +56,13 @@ static inline int dg_reason_is_dns(int reason)
 	return reason >= DG_R_DNS_UDP4 && reason <= DG_R_DNS_TCP6;
 }
 
-/* Reasons for packets we could not prove are not DNS: fail closed. */
+/* Reasons for packets that must not pass and cannot be answered: we could
+ * not prove they are not DNS, or DNS we must not answer. Dropped (monitor:
+ * passed), never redirected. */
 static inline int dg_reason_is_suspect(int reason)
 {
-	return reason >= DG_R_TRUNCATED && reason <= DG_R_LIMIT_EXTHDR;
+	return (reason >= DG_R_TRUNCATED && reason <= DG_R_LIMIT_EXTHDR) ||
+	       (reason >= DG_R_DNS_ENCAP && reason <= DG_R_BAD_SOURCE);
 }
 
 #endif /* DOTGUARD_REASONS_H */

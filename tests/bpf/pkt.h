@@ -23,6 +23,12 @@
 #define PKT_ETH_IPV6 0x86DD
 #define PKT_ETH_8021Q 0x8100
 #define PKT_ETH_8021AD 0x88A8
+#define PKT_ETH_QINQ1 0x9100
+#define PKT_ETH_PPPOE 0x8864
+#define PKT_ETH_MPLS 0x8847
+#define PKT_PPP_IP 0x0021
+#define PKT_PPP_IPV6 0x0057
+#define PKT_PPP_LCP 0xc021
 
 #define PKT_IP_ICMP 1
 #define PKT_IP_TCP 6
@@ -119,7 +125,7 @@ static inline void pkt_eth(struct pkt *p)
 	pkt_mark(p, "eth");
 }
 
-/* One VLAN tag: tpid is 0x8100 (802.1Q) or 0x88a8 (802.1ad). */
+/* One VLAN tag: tpid is 0x8100 (802.1Q), 0x88a8 (802.1ad) or 0x9100. */
 static inline void pkt_vlan(struct pkt *p, __u16 tpid, __u16 vid)
 {
 	__u8 *h;
@@ -130,6 +136,58 @@ static inline void pkt_vlan(struct pkt *p, __u16 tpid, __u16 vid)
 	p->next_off = h + 2 - p->buf;
 	p->next_size = 2;
 	pkt_mark(p, "vlan");
+}
+
+/*
+ * A PPPoE session header (RFC 2516) and the PPP protocol field: 2 bytes,
+ * or 1 with Protocol-Field-Compression (pfc). The IP header that follows
+ * names nothing here: the PPP protocol says what it is.
+ */
+static inline void pkt_pppoe(struct pkt *p, __u16 ppp_proto, int pfc)
+{
+	__u8 *h;
+
+	pkt_link(p, PKT_ETH_PPPOE);
+	h = pkt_append(p, pfc ? 7 : 8);
+	h[0] = 0x11;			/* version 1, type 1 */
+	pkt_put16(h + 2, 0x1234);	/* session id */
+	if (pfc)
+		h[6] = ppp_proto & 0xff;
+	else
+		pkt_put16(h + 6, ppp_proto);
+	p->next_size = 0;
+	pkt_mark(p, "pppoe");
+}
+
+/* One MPLS label stack entry (RFC 3032); bos: the bottom of the stack.
+ * Only the first names itself in the EtherType. */
+static inline void pkt_mpls(struct pkt *p, __u32 label, int bos)
+{
+	__u8 *h;
+
+	pkt_link(p, PKT_ETH_MPLS);
+	h = pkt_append(p, 4);
+	pkt_put32(h, label << 12 | (bos ? 0x100 : 0) | 64);
+	p->next_size = 0;
+	pkt_mark(p, "mpls");
+}
+
+/* Overwrite the Ethernet source MAC. */
+static inline void pkt_src_mac(struct pkt *p, const __u8 mac[6])
+{
+	memcpy(p->buf + 6, mac, 6);
+}
+
+/* Overwrite the source address of the last IP header (call before
+ * pkt_finish, which computes the IPv4 checksum). */
+static inline void pkt_src_ip(struct pkt *p, const __u8 *addr)
+{
+	__u8 *h = p->buf + p->l3_off;
+
+	if (p->family == 4)
+		memcpy(h + 12, addr, 4);
+	else
+		memcpy(h + 8, addr, 16);
 }
 
 /* A non-IP payload of len bytes under EtherType type (ARP, ...). */
@@ -285,9 +343,10 @@ static inline void pkt_udp(struct pkt *p, __u16 sport, __u16 dport,
 	memset(pkt_append(p, paylen), 'q', paylen);
 }
 
-/* TCP, 20-byte header with ACK|PSH, paylen bytes of payload. */
-static inline void pkt_tcp(struct pkt *p, __u16 sport, __u16 dport,
-			   unsigned int paylen)
+/* TCP, 20-byte header with ACK|PSH (syn: SYN alone), paylen bytes of
+ * payload. */
+static inline void pkt_tcp_flags(struct pkt *p, __u16 sport, __u16 dport,
+				 unsigned int paylen, int syn)
 {
 	__u8 *h;
 
@@ -298,11 +357,17 @@ static inline void pkt_tcp(struct pkt *p, __u16 sport, __u16 dport,
 	pkt_put32(h + 4, 1);
 	pkt_put32(h + 8, 1);
 	h[12] = 5 << 4;
-	h[13] = 0x18;
+	h[13] = syn ? 0x02 : 0x18;
 	pkt_put16(h + 14, 65535);
 	p->next_size = 0;
 	pkt_mark(p, "tcp");
 	memset(pkt_append(p, paylen), 't', paylen);
+}
+
+static inline void pkt_tcp(struct pkt *p, __u16 sport, __u16 dport,
+			   unsigned int paylen)
+{
+	pkt_tcp_flags(p, sport, dport, paylen, 0);
 }
 
 /* ICMP (IPv4) or ICMPv6 echo request, after whichever IP header. */

@@ -131,15 +131,32 @@ struct spec {
 	__u16 paylen;		/* L4_RAW: payload bytes */
 	bool cut;		/* cut the packet to cutlen bytes */
 	__u16 cutlen;
+	bool syn;		/* TCP: a SYN alone, not ACK|PSH */
+	/* What carries the IP packet: PPPoE (ppp: its PPP protocol, pfc:
+	 * compressed to one byte) or MPLS (labels entries, the last with
+	 * the bottom-of-stack bit unless nobos). */
+	bool pppoe;
+	__u16 ppp;
+	bool pfc;
+	__u8 labels;
+	bool nobos;
+	const __u8 *src_mac;	/* replaces the source MAC */
+	const __u8 *src_ip;	/* replaces the source address (4 or 16 bytes) */
 };
 
 /* Expected dg_action per policy mode, indexed by enum dg_mode. */
 #define ACT_DNS { DG_A_REDIRECT, DG_A_DROP, DG_A_MONITOR }
 #define ACT_SUSPECT { DG_A_DROP, DG_A_DROP, DG_A_MONITOR }
 #define ACT_PASS { DG_A_PASS, DG_A_PASS, DG_A_PASS }
+/* A later fragment whose first was not seen: never passed unseen. */
+#define ACT_UNKNOWN { DG_A_REDIRECT, DG_A_DROP, DG_A_PASS }
+/* Two first fragments of one datagram that disagree: dropped whole. */
+#define ACT_OVERLAP_PASS { DG_A_DROP, DG_A_DROP, DG_A_PASS }
+#define ACT_OVERLAP_DNS { DG_A_DROP, DG_A_DROP, DG_A_MONITOR }
 #define DNS .act = ACT_DNS
 #define SUSPECT .act = ACT_SUSPECT
 #define PASS .act = ACT_PASS
+#define UNKNOWN .act = ACT_UNKNOWN
 
 struct row {
 	const char *name;	/* the packet, as a noun */
@@ -149,6 +166,10 @@ struct row {
 	__u32 act[DG_MODE_MAX];
 	bool cuts;		/* also every cut at and just before a boundary */
 	bool seed;		/* a fuzz seed (--write-seeds) */
+	bool first;		/* the parser sees a first fragment */
+	/* On a LAN port (the gateway XDP hook) the source would reflect the
+	 * answer: there it is "bad-source" and dropped. */
+	bool reflects;
 };
 
 #define V4 .ip = 4
@@ -171,6 +192,18 @@ struct row {
 #define AH { PKT_IP6_AH, 16 }
 #define FH { PKT_IP6_FRAG, 8 }
 #define LATER_UDP RAW(PKT_IP_UDP, 16)
+#define FIRST .first = true
+#define PPPOE(proto) .pppoe = true, .ppp = (proto)
+#define MPLS(n) .labels = (n)
+
+static const __u8 mac_group[6] = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0x35 };
+static const __u8 mac_bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+static const __u8 ip4_zero[4] = { 0, 0, 0, 0 };
+static const __u8 ip4_bcast[4] = { 255, 255, 255, 255 };
+static const __u8 ip4_mcast[4] = { 224, 0, 0, 251 };
+static const __u8 ip6_zero[16] = { 0 };
+static const __u8 ip6_mcast[16] = { 0xff, 0x02, [15] = 0x01 };
+static const __u8 ip4_lan[4] = { 192, 0, 2, 77 };
 
 static const struct row rows[] = {
 	/* Plain transports. */
@@ -222,8 +255,11 @@ static const struct row rows[] = {
 	  { .ethertype = PKT_ETH_ARP }, DG_R_NON_IP, PASS, .seed = true },
 	{ "an LLDP frame", "passes: not IP",
 	  { .ethertype = 0x88cc }, DG_R_NON_IP, PASS },
-	{ "an MPLS frame", "passes: not IP (labels are not parsed)",
-	  { .ethertype = 0x8847 }, DG_R_NON_IP, PASS },
+	{ "an MPLS pseudowire (a control word, not IP, after the label)",
+	  "passes: not IP",
+	  { MPLS(1) }, DG_R_NON_IP, PASS },
+	{ "a PPPoE LCP frame", "passes: not IP",
+	  { PPPOE(PKT_PPP_LCP) }, DG_R_NON_IP, PASS },
 	{ "an 802.3 frame with a length field", "passes: not IP",
 	  { .ethertype = 0x002e }, DG_R_NON_IP, PASS },
 	{ "an Ethernet header alone, EtherType 0", "passes: not IP",
@@ -257,6 +293,85 @@ static const struct row rows[] = {
 	{ "UDP/443 over IPv4 in four tags",
 	  "fails closed: what is behind cannot be seen",
 	  { TAGS(Q, Q, Q, Q), V4, UDP(443) }, DG_R_LIMIT_VLAN, SUSPECT },
+
+	{ "UDP/53 over IPv4 in a 0x9100 tag and an 802.1Q tag",
+	  "is DNS: the pre-802.1ad QinQ TPID is walked too",
+	  { TAGS(PKT_ETH_QINQ1, Q), V4, UDP(53) },
+	  DG_R_DNS_UDP4, DNS, .cuts = true },
+	{ "UDP/443 over IPv6 in a 0x9100 tag", "passes: not port 53",
+	  { TAGS(PKT_ETH_QINQ1), V6, UDP(443) }, DG_R_NON_DNS, PASS },
+
+	/* PPPoE and MPLS: DNS inside is seen, and dropped (it cannot be
+	 * answered in its wrapping); the rest passes. */
+	{ "UDP/53 over IPv4 in PPPoE", "is dropped: DNS that cannot be answered there",
+	  { PPPOE(PKT_PPP_IP), V4, UDP(53) },
+	  DG_R_DNS_ENCAP, SUSPECT, .cuts = true, .seed = true },
+	{ "TCP/53 over IPv6 in PPPoE", "is dropped: DNS that cannot be answered there",
+	  { PPPOE(PKT_PPP_IPV6), V6, TCP(53) }, DG_R_DNS_ENCAP, SUSPECT },
+	{ "UDP/53 over IPv4 in PPPoE with a compressed protocol field",
+	  "is dropped: DNS that cannot be answered there",
+	  { PPPOE(PKT_PPP_IP), .pfc = true, V4, UDP(53) },
+	  DG_R_DNS_ENCAP, SUSPECT },
+	{ "UDP/53 over IPv4 in PPPoE in 802.1Q",
+	  "is dropped: DNS that cannot be answered there",
+	  { TAGS(Q), PPPOE(PKT_PPP_IP), V4, UDP(53) }, DG_R_DNS_ENCAP, SUSPECT },
+	{ "UDP/443 over IPv4 in PPPoE", "passes: not port 53",
+	  { PPPOE(PKT_PPP_IP), V4, UDP(443) }, DG_R_NON_DNS, PASS },
+	{ "UDP/53 over IPv4 under one MPLS label",
+	  "is dropped: DNS that cannot be answered there",
+	  { MPLS(1), V4, UDP(53) }, DG_R_DNS_ENCAP, SUSPECT, .cuts = true, .seed = true },
+	{ "TCP/53 over IPv6 under 4 MPLS labels",
+	  "is dropped: DNS that cannot be answered there",
+	  { MPLS(4), V6, TCP(53) }, DG_R_DNS_ENCAP, SUSPECT },
+	{ "UDP/443 over IPv4 under 2 MPLS labels", "passes: not port 53",
+	  { MPLS(2), V4, UDP(443) }, DG_R_NON_DNS, PASS },
+	{ "UDP/53 over IPv4 under 5 MPLS labels",
+	  "fails closed: more labels than walked",
+	  { MPLS(5), V4, UDP(53) }, DG_R_LIMIT_MPLS, SUSPECT },
+	{ "UDP/443 under 4 MPLS labels with no bottom of stack",
+	  "fails closed: what the labels carry cannot be found",
+	  { MPLS(4), .nobos = true, V4, UDP(443) }, DG_R_LIMIT_MPLS, SUSPECT },
+
+	/* Sources an answer would reflect from: dropped on LAN ports. */
+	{ "UDP/53 from a multicast MAC",
+	  "is DNS, and on a LAN port dropped: the answer would reflect",
+	  { V4, UDP(53), .src_mac = mac_group }, DG_R_DNS_UDP4, DNS, .reflects = true },
+	{ "UDP/53 over IPv6 from the broadcast MAC",
+	  "is DNS, and on a LAN port dropped: the answer would reflect",
+	  { V6, UDP(53), .src_mac = mac_bcast }, DG_R_DNS_UDP6, DNS, .reflects = true },
+	{ "UDP/53 from 0.0.0.0",
+	  "is DNS, and on a LAN port dropped: the answer would go nowhere",
+	  { V4, UDP(53), .src_ip = ip4_zero }, DG_R_DNS_UDP4, DNS, .reflects = true },
+	{ "UDP/53 from 255.255.255.255",
+	  "is DNS, and on a LAN port dropped: the answer would reflect",
+	  { V4, UDP(53), .src_ip = ip4_bcast }, DG_R_DNS_UDP4, DNS, .reflects = true },
+	{ "TCP/53 from 224.0.0.251",
+	  "is DNS, and on a LAN port dropped: the answer would reflect",
+	  { V4, TCP(53), .src_ip = ip4_mcast }, DG_R_DNS_TCP4, DNS, .reflects = true },
+	{ "UDP/53 from ::",
+	  "is DNS, and on a LAN port dropped: the answer would go nowhere",
+	  { V6, UDP(53), .src_ip = ip6_zero }, DG_R_DNS_UDP6, DNS, .reflects = true },
+	{ "UDP/53 from ff02::1",
+	  "is DNS, and on a LAN port dropped: the answer would reflect",
+	  { V6, UDP(53), .src_ip = ip6_mcast }, DG_R_DNS_UDP6, DNS, .reflects = true },
+	{ "UDP/53 from a unicast LAN address", "is DNS: the usual client",
+	  { V4, UDP(53), .src_ip = ip4_lan }, DG_R_DNS_UDP4, DNS },
+	{ "UDP/443 from a multicast MAC", "passes: not port 53",
+	  { V4, UDP(443), .src_mac = mac_group }, DG_R_NON_DNS, PASS },
+
+	/* A SYN: what steering hands to the listener (none in this test:
+	 * fail closed); other segments go to an established socket. */
+	{ "a TCP/53 SYN over IPv4", "is DNS",
+	  { V4, TCP(53), .syn = true }, DG_R_DNS_TCP4, DNS },
+	{ "a TCP/53 SYN over IPv6 after destination options", "is DNS",
+	  { V6, EXT(DST), TCP(53), .syn = true }, DG_R_DNS_TCP6, DNS },
+	{ "a TCP/53 SYN over IPv4 in QinQ", "is DNS",
+	  { TAGS(AD, Q), V4, TCP(53), .syn = true }, DG_R_DNS_TCP4, DNS },
+	{ "a TCP/53 SYN over IPv4 with IHL 15", "is DNS",
+	  { V4, .optlen = 40, TCP(53), .syn = true }, DG_R_DNS_TCP4, DNS },
+	{ "the first fragment of a TCP/53 SYN over IPv4",
+	  "is DNS and recorded (steering drops it: a fragment cannot be assigned)",
+	  { V4, FRAG4(0x4114, 0, true), TCP(53), .syn = true }, DG_R_DNS_TCP4, DNS, FIRST },
 
 	/* IPv4 options: the header length comes from IHL (6..15). */
 	{ "UDP/53 over IPv4 with IHL 6", "is DNS",
@@ -351,14 +466,16 @@ static const struct row rows[] = {
 	  { V6, EXT(DST), RAW(59, 0) }, DG_R_NON_DNS, PASS },
 
 	/*
-	 * Fragments, in order: a later fragment takes the action recorded for
-	 * its first fragment (same addresses, id and protocol) and counts as
-	 * "fragment"; one whose first was not caught passes as
-	 * "fragment-other". dg_frags is emptied before each subtest.
+	 * Fragments: a first fragment's action is recorded, DNS or not; a
+	 * later fragment takes the action recorded for its first (same
+	 * addresses, id and, for IPv4, protocol) and counts as "fragment";
+	 * one whose first was not seen counts as "fragment-other" and is
+	 * never passed unseen. Rows run in order; dg_frags is emptied before
+	 * each subtest.
 	 */
 	{ "the first fragment of UDP/53 over IPv4", "is DNS and recorded",
 	  { V4, FRAG4(0x1001, 0, true), UDP(53) },
-	  DG_R_DNS_UDP4, DNS, .seed = true },
+	  DG_R_DNS_UDP4, DNS, .seed = true, FIRST },
 	{ "a later fragment of that UDP/53 datagram",
 	  "gets its first fragment's action",
 	  { V4, FRAG4(0x1001, 4, true), LATER_UDP }, DG_R_FRAGMENT, DNS },
@@ -366,21 +483,21 @@ static const struct row rows[] = {
 	  "gets its first fragment's action",
 	  { V4, FRAG4(0x1001, 6, false), LATER_UDP }, DG_R_FRAGMENT, DNS },
 	{ "a later IPv4 fragment with the same id but protocol TCP",
-	  "passes: another datagram",
+	  "is not passed unseen: another datagram, whose first was not seen",
 	  { V4, FRAG4(0x1001, 4, true), RAW(PKT_IP_TCP, 16) },
-	  DG_R_FRAGMENT_OTHER, PASS },
+	  DG_R_FRAGMENT_OTHER, UNKNOWN },
 	{ "a later IPv4 fragment whose first was never seen",
-	  "passes as fragment-other",
+	  "goes to the daemon or is dropped, never passed unseen (monitor: passed)",
 	  { V4, FRAG4(0x2002, 4, true), LATER_UDP },
-	  DG_R_FRAGMENT_OTHER, PASS, .seed = true },
-	{ "the first fragment of UDP/443 over IPv4", "passes, not recorded",
-	  { V4, FRAG4(0x3003, 0, true), UDP(443) }, DG_R_NON_DNS, PASS },
+	  DG_R_FRAGMENT_OTHER, UNKNOWN, .seed = true },
+	{ "the first fragment of UDP/443 over IPv4", "passes and is recorded",
+	  { V4, FRAG4(0x3003, 0, true), UDP(443) }, DG_R_NON_DNS, PASS, FIRST },
 	{ "a later fragment of that UDP/443 datagram",
-	  "passes as fragment-other",
+	  "passes as its first did",
 	  { V4, FRAG4(0x3003, 4, false), LATER_UDP },
-	  DG_R_FRAGMENT_OTHER, PASS },
+	  DG_R_FRAGMENT, PASS },
 	{ "the first fragment of TCP/53 over IPv4", "is DNS and recorded",
-	  { V4, FRAG4(0x4004, 0, true), TCP(53) }, DG_R_DNS_TCP4, DNS },
+	  { V4, FRAG4(0x4004, 0, true), TCP(53) }, DG_R_DNS_TCP4, DNS, FIRST },
 	{ "a later fragment of that TCP/53 datagram",
 	  "gets its first fragment's action",
 	  { V4, FRAG4(0x4004, 8, false), RAW(PKT_IP_TCP, 16) },
@@ -388,33 +505,33 @@ static const struct row rows[] = {
 	{ "a first IPv4 fragment too short for a UDP header",
 	  "fails closed and is recorded",
 	  { V4, FRAG4(0x5005, 0, true), RAW(PKT_IP_UDP, 0) },
-	  DG_R_TRUNCATED, SUSPECT },
+	  DG_R_TRUNCATED, SUSPECT, FIRST },
 	{ "a later fragment of that short datagram",
 	  "gets its first fragment's action",
 	  { V4, FRAG4(0x5005, 1, false), LATER_UDP }, DG_R_FRAGMENT, SUSPECT },
 	{ "the first fragment of UDP/53 over IPv4 in QinQ",
 	  "is DNS and recorded",
 	  { TAGS(AD, Q), V4, FRAG4(0x6006, 0, true), UDP(53) },
-	  DG_R_DNS_UDP4, DNS },
+	  DG_R_DNS_UDP4, DNS, FIRST },
 	{ "a later fragment of that QinQ datagram",
 	  "gets its first fragment's action",
 	  { TAGS(AD, Q), V4, FRAG4(0x6006, 4, false), LATER_UDP },
 	  DG_R_FRAGMENT, DNS },
 	{ "the first fragment of UDP/53 over IPv6", "is DNS and recorded",
 	  { V6, EXT(FH), FRAG6(0x60001, 0, true), UDP(53) },
-	  DG_R_DNS_UDP6, DNS, .seed = true },
+	  DG_R_DNS_UDP6, DNS, .seed = true, FIRST },
 	{ "a later fragment of that IPv6 UDP/53 datagram",
 	  "gets its first fragment's action",
 	  { V6, EXT(FH), FRAG6(0x60001, 4, false), LATER_UDP },
 	  DG_R_FRAGMENT, DNS },
 	{ "a later IPv6 fragment whose first was never seen",
-	  "passes as fragment-other",
+	  "goes to the daemon or is dropped, never passed unseen (monitor: passed)",
 	  { V6, EXT(FH), FRAG6(0x60bad, 4, true), LATER_UDP },
-	  DG_R_FRAGMENT_OTHER, PASS },
+	  DG_R_FRAGMENT_OTHER, UNKNOWN },
 	{ "the first fragment of UDP/53 after hop-by-hop",
 	  "is DNS and recorded",
 	  { V6, EXT(HOP, FH), FRAG6(0x60002, 0, true), UDP(53) },
-	  DG_R_DNS_UDP6, DNS },
+	  DG_R_DNS_UDP6, DNS, FIRST },
 	{ "a later fragment of that datagram after hop-by-hop",
 	  "gets its first fragment's action",
 	  { V6, EXT(HOP, FH), FRAG6(0x60002, 4, false), LATER_UDP },
@@ -422,7 +539,7 @@ static const struct row rows[] = {
 	{ "the first fragment of UDP/53 with dstopts after the fragment header",
 	  "is DNS and recorded",
 	  { V6, EXT(FH, DST), FRAG6(0x60003, 0, true), UDP(53) },
-	  DG_R_DNS_UDP6, DNS },
+	  DG_R_DNS_UDP6, DNS, FIRST },
 	{ "a later fragment of that datagram (next header dstopts)",
 	  "gets its first fragment's action",
 	  { V6, EXT(FH), FRAG6(0x60003, 4, false), RAW(PKT_IP6_DSTOPTS, 16) },
@@ -430,21 +547,21 @@ static const struct row rows[] = {
 	{ "the first fragment of UDP/53 over IPv6 (id 0x60009)",
 	  "is DNS and recorded",
 	  { V6, EXT(FH), FRAG6(0x60009, 0, true), UDP(53) },
-	  DG_R_DNS_UDP6, DNS },
+	  DG_R_DNS_UDP6, DNS, FIRST },
 	{ "a later fragment of that datagram whose fragment header names TCP",
 	  "gets its first fragment's action (RFC 8200 4.5: Next Header may differ)",
 	  { V6, EXT(FH), FRAG6(0x60009, 4, false), RAW(PKT_IP_TCP, 16) },
 	  DG_R_FRAGMENT, DNS },
-	{ "the first fragment of UDP/443 over IPv6", "passes, not recorded",
+	{ "the first fragment of UDP/443 over IPv6", "passes and is recorded",
 	  { V6, EXT(FH), FRAG6(0x60004, 0, true), UDP(443) },
-	  DG_R_NON_DNS, PASS },
+	  DG_R_NON_DNS, PASS, FIRST },
 	{ "a later fragment of that IPv6 UDP/443 datagram",
-	  "passes as fragment-other",
+	  "passes as its first did",
 	  { V6, EXT(FH), FRAG6(0x60004, 4, false), LATER_UDP },
-	  DG_R_FRAGMENT_OTHER, PASS },
+	  DG_R_FRAGMENT, PASS },
 	{ "the first fragment of TCP/53 over IPv6", "is DNS and recorded",
 	  { V6, EXT(FH), FRAG6(0x60005, 0, true), TCP(53) },
-	  DG_R_DNS_TCP6, DNS },
+	  DG_R_DNS_TCP6, DNS, FIRST },
 	{ "a later fragment of that IPv6 TCP/53 datagram",
 	  "gets its first fragment's action",
 	  { V6, EXT(FH), FRAG6(0x60005, 8, false), RAW(PKT_IP_TCP, 16) },
@@ -452,7 +569,7 @@ static const struct row rows[] = {
 	{ "the first fragment of UDP/53 after the longest chain walked",
 	  "is DNS and recorded",
 	  { V6, EXT(HOP, DST, RT, DST, FH, AH, DST, DST), FRAG6(0x60006, 0, true), UDP(53) },
-	  DG_R_DNS_UDP6, DNS },
+	  DG_R_DNS_UDP6, DNS, FIRST },
 	{ "a later fragment of that datagram",
 	  "gets its first fragment's action",
 	  { V6, EXT(HOP, FH), FRAG6(0x60006, 4, false), LATER_UDP },
@@ -460,7 +577,7 @@ static const struct row rows[] = {
 	{ "a first IPv6 fragment with 8 headers after its fragment header",
 	  "fails closed and is recorded",
 	  { V6, EXT(FH, HOP, DST, RT, DST, AH, RT, DST, DST), FRAG6(0x60007, 0, true), UDP(53) },
-	  DG_R_LIMIT_EXTHDR, SUSPECT },
+	  DG_R_LIMIT_EXTHDR, SUSPECT, FIRST },
 	{ "a later fragment of that over-long chain",
 	  "gets its first fragment's action",
 	  { V6, EXT(FH), FRAG6(0x60007, 4, false), RAW(PKT_IP6_HOP, 16) },
@@ -470,9 +587,43 @@ static const struct row rows[] = {
 	  { V6, EXT(HOP, DST, RT, DST, AH, RT, DST, DST, FH), FRAG6(0x60008, 0, true), UDP(53) },
 	  DG_R_LIMIT_EXTHDR, SUSPECT },
 	{ "a later fragment of that datagram",
-	  "passes as fragment-other: its first was dropped, so it never completes",
+	  "is not passed unseen: its first was dropped unrecorded",
 	  { V6, EXT(FH), FRAG6(0x60008, 4, false), LATER_UDP },
-	  DG_R_FRAGMENT_OTHER, PASS },
+	  DG_R_FRAGMENT_OTHER, UNKNOWN },
+	{ "the first fragment of UDP/53 over IPv4 (id 0x8008)",
+	  "is DNS and recorded",
+	  { V4, FRAG4(0x8008, 0, true), UDP(53) }, DG_R_DNS_UDP4, DNS, FIRST },
+	{ "a second first fragment of that datagram claiming UDP/443",
+	  "drops the datagram: first fragments that disagree are the overlap trick",
+	  { V4, FRAG4(0x8008, 0, true), UDP(443) },
+	  DG_R_NON_DNS, .act = ACT_OVERLAP_PASS, FIRST },
+	{ "a later fragment of that datagram", "is dropped with it",
+	  { V4, FRAG4(0x8008, 4, false), LATER_UDP },
+	  DG_R_FRAGMENT, .act = ACT_OVERLAP_PASS },
+	{ "the first fragment of UDP/443 over IPv6 (id 0x6000a)",
+	  "passes and is recorded",
+	  { V6, EXT(FH), FRAG6(0x6000a, 0, true), UDP(443) },
+	  DG_R_NON_DNS, PASS, FIRST },
+	{ "a second first fragment of that datagram claiming UDP/53",
+	  "drops the datagram: first fragments that disagree are the overlap trick",
+	  { V6, EXT(FH), FRAG6(0x6000a, 0, true), UDP(53) },
+	  DG_R_DNS_UDP6, .act = ACT_OVERLAP_DNS, FIRST },
+	{ "a later fragment of that IPv6 datagram", "is dropped with it",
+	  { V6, EXT(FH), FRAG6(0x6000a, 4, false), LATER_UDP },
+	  DG_R_FRAGMENT, .act = ACT_OVERLAP_DNS },
+	{ "the last fragment of UDP/53 sent before its first (id 0x9009)",
+	  "is never passed unseen: out of order, its first is not known yet",
+	  { V4, FRAG4(0x9009, 4, false), LATER_UDP },
+	  DG_R_FRAGMENT_OTHER, UNKNOWN },
+	{ "then the first fragment of that datagram", "is DNS and recorded",
+	  { V4, FRAG4(0x9009, 0, true), UDP(53) }, DG_R_DNS_UDP4, DNS, FIRST },
+	{ "the last fragment of UDP/53 over IPv6 sent before its first",
+	  "is never passed unseen: out of order, its first is not known yet",
+	  { V6, EXT(FH), FRAG6(0x6000b, 4, false), LATER_UDP },
+	  DG_R_FRAGMENT_OTHER, UNKNOWN },
+	{ "then the first fragment of that IPv6 datagram", "is DNS and recorded",
+	  { V6, EXT(FH), FRAG6(0x6000b, 0, true), UDP(53) },
+	  DG_R_DNS_UDP6, DNS, FIRST },
 
 	/* Runts: shorter than an Ethernet header (refused, see above). */
 	{ "an empty frame", "is refused by the kernel",
@@ -498,10 +649,13 @@ static const struct row rows[] = {
 	{ "L3-only IPv4 with version 5", "fails closed: neither version",
 	  { L3, V4, .version = 5, UDP(53) }, DG_R_MALFORMED, SUSPECT },
 	{ "L3-only first fragment of UDP/53 over IPv4", "is DNS and recorded",
-	  { L3, V4, FRAG4(0x7007, 0, true), UDP(53) }, DG_R_DNS_UDP4, DNS },
+	  { L3, V4, FRAG4(0x7007, 0, true), UDP(53) }, DG_R_DNS_UDP4, DNS, FIRST },
 	{ "L3-only later fragment of that datagram",
 	  "gets its first fragment's action",
 	  { L3, V4, FRAG4(0x7007, 4, false), LATER_UDP }, DG_R_FRAGMENT, DNS },
+	{ "L3-only UDP/53 from 255.255.255.255",
+	  "is DNS, and on a LAN port dropped: the answer would reflect",
+	  { L3, V4, UDP(53), .src_ip = ip4_bcast }, DG_R_DNS_UDP4, DNS, .reflects = true },
 	{ "L3-only IPv4 cut to 14 bytes", "fails closed: truncated",
 	  { L3, V4, UDP(53), CUT(14) }, DG_R_TRUNCATED, SUSPECT },
 	{ "L3-only IPv6 cut to 14 bytes", "fails closed: truncated",
@@ -514,6 +668,9 @@ struct tcase {
 	struct pkt pkt;
 	bool l3;
 	bool seed;
+	bool first;		/* see struct row */
+	bool reflects;
+	bool syn;
 	__u32 reason;
 	__u32 act[DG_MODE_MAX];
 };
@@ -527,6 +684,14 @@ static void build(const struct spec *s, struct pkt *p)
 		pkt_eth(p);
 		for (i = 0; i < ARRAY_SIZE(s->tags) && s->tags[i]; i++)
 			pkt_vlan(p, s->tags[i], 100 + i);
+		if (s->src_mac)
+			pkt_src_mac(p, s->src_mac);
+		if (s->pppoe)
+			pkt_pppoe(p, s->ppp, s->pfc);
+		for (i = 0; i < s->labels; i++)
+			pkt_mpls(p, 16 + i, i + 1 == s->labels && !s->nobos);
+		if ((s->pppoe || s->labels) && !s->ip)
+			pkt_append(p, 16);	/* not IP: a control word, LCP */
 		if (s->ethertype == PKT_ETH_ARP)
 			pkt_arp(p);
 		else if (s->ethertype)
@@ -538,8 +703,12 @@ static void build(const struct spec *s, struct pkt *p)
 			pkt_ipv4_frag(p, s->fid, s->mf, s->foff);
 		if (s->set_ihl)
 			pkt_ipv4_ihl(p, s->ihl);
+		if (s->src_ip)
+			pkt_src_ip(p, s->src_ip);
 	} else if (s->ip == 6) {
 		pkt_ipv6(p);
+		if (s->src_ip)
+			pkt_src_ip(p, s->src_ip);
 		for (i = 0; i < ARRAY_SIZE(s->ext) && s->ext[i].len; i++) {
 			if (s->ext[i].type == PKT_IP6_FRAG)
 				pkt_frag6(p, s->fid, s->mf, s->foff);
@@ -554,7 +723,8 @@ static void build(const struct spec *s, struct pkt *p)
 		pkt_udp(p, s->sport ? s->sport : 40000, s->dport, s->bare ? 0 : 24);
 		break;
 	case L4_TCP:
-		pkt_tcp(p, s->sport ? s->sport : 40000, s->dport, s->bare ? 0 : 24);
+		pkt_tcp_flags(p, s->sport ? s->sport : 40000, s->dport,
+			      s->bare ? 0 : 24, s->syn);
 		break;
 	case L4_ICMP:
 		pkt_icmp_echo(p);
@@ -584,6 +754,9 @@ static struct tcase *case_add(struct tcase *cases, unsigned int *n,
 	memset(c, 0, sizeof(*c));
 	build(&r->s, &c->pkt);
 	c->l3 = r->s.l3;
+	c->first = r->first;
+	c->reflects = r->reflects;
+	c->syn = r->s.syn;
 	c->reason = r->reason;
 	memcpy(c->act, r->act, sizeof(c->act));
 	return c;
@@ -603,6 +776,7 @@ static void case_add_cut(struct tcase *cases, unsigned int *n,
 	bool runt = len < 14;
 
 	pkt_trunc(&c->pkt, len);
+	c->first = c->reflects = c->syn = false;
 	c->reason = runt ? DG_R_RUNT : DG_R_TRUNCATED;
 	memcpy(c->act, runt ? pass : suspect, sizeof(c->act));
 	snprintf(c->desc, sizeof(c->desc),
@@ -646,6 +820,8 @@ struct hook {
 	const char *name;
 	bool xdp;
 	bool capture;		/* XDP on the capture veth's far end */
+	bool steer;		/* dg_tc_steer: tc ingress behind XDP */
+	bool lan;		/* steer on a gateway LAN port */
 	bool l3;
 	__u32 slot;
 	struct dg_tc *tc;
@@ -693,8 +869,10 @@ static int hook_load(struct hook *h)
 	struct dg_prog_cfg cfg = {
 		.slot = h->slot,
 		.hook = h->capture ? DG_HOOK_XDP_CAPTURE :
-			h->xdp ? DG_HOOK_XDP_GATEWAY : DG_HOOK_TC_EGRESS,
+			h->xdp ? DG_HOOK_XDP_GATEWAY :
+			h->steer ? DG_HOOK_TC_STEER : DG_HOOK_TC_EGRESS,
 		.l3_only = h->l3,
+		.lan_port = h->lan,
 	};
 	struct bpf_object *obj;
 	int err;
@@ -709,7 +887,8 @@ static int hook_load(struct hook *h)
 		err = dg_loader_tc(&cfg, NULL, &h->tc);
 		if (err)
 			return err;
-		h->prog = bpf_program__fd(h->tc->progs.dg_tc_egress);
+		h->prog = bpf_program__fd(h->steer ? h->tc->progs.dg_tc_steer :
+						     h->tc->progs.dg_tc_egress);
 		obj = h->tc->obj;
 	}
 	h->counters = bpf_object__find_map_fd_by_name(obj, "dg_counters");
@@ -782,6 +961,88 @@ static void expect(const struct hook *h, const struct policy *pol, __u32 act,
 	default:
 		*ret = h->xdp ? XDP_DROP : TC_ACT_SHOT;
 	}
+}
+
+/* What the parser alone calls c: guard.h turns a later fragment with a
+ * record into "fragment"; programs without that bookkeeping see it as
+ * "fragment-other". */
+static __u32 classified(const struct tcase *c)
+{
+	return c->reason == DG_R_FRAGMENT ? DG_R_FRAGMENT_OTHER : c->reason;
+}
+
+static bool tcp_dns(__u32 reason)
+{
+	return reason == DG_R_DNS_TCP4 || reason == DG_R_DNS_TCP6;
+}
+
+/* A fragment of any kind: the daemon reassembles those, never steering. */
+static bool fragment(const struct tcase *c)
+{
+	return c->first || classified(c) == DG_R_FRAGMENT_OTHER;
+}
+
+/* The guard programs: tc egress on uplinks, XDP on LAN ports. */
+static void expect_guard(const struct hook *h, const struct policy *pol,
+			 const struct tcase *c, __u32 *reason, __u32 *counted,
+			 int *ret)
+{
+	static const __u32 suspect[] = ACT_SUSPECT;
+	__u32 act = c->act[pol->mode];
+
+	*reason = c->reason;
+	/* Only the LAN port's XDP program looks at the source. */
+	if (h->xdp && c->reflects) {
+		*reason = DG_R_BAD_SOURCE;
+		act = suspect[pol->mode];
+	}
+	expect(h, pol, act, counted, ret);
+	/* With steering, XDP redirects whole TCP/53 segments by passing
+	 * them on to tc ingress (no AF_XDP socket takes TCP). */
+	if (h->xdp && (pol->flags & DG_POLICY_TCP_STEER) && tcp_dns(*reason) &&
+	    !fragment(c) && act == DG_A_REDIRECT) {
+		*counted = DG_A_REDIRECT;
+		*ret = XDP_PASS;
+	}
+}
+
+/*
+ * What runs behind the guard in redirect mode, whatever the mode: the
+ * capture end's XDP program (UDP queries and every fragment to the daemon's
+ * socket, none here: fail closed; whole TCP/53 segments on to tc when
+ * steering is in place; the rest dropped), and dg_tc_steer (a SYN to the
+ * listener, none here: fail closed; a segment of no known connection
+ * dropped; anything else that is or may be DNS dropped; on a LAN port,
+ * what is not DNS, or anything outside redirect mode, passed uncounted:
+ * XDP decided it).
+ */
+static void expect_behind_xdp(const struct hook *h, const struct policy *pol,
+			      const struct tcase *c, __u32 *reason,
+			      __u32 *counted, int *ret)
+{
+	__u32 r = classified(c);
+
+	*reason = r;
+	if (h->capture) {
+		*ret = XDP_DROP;
+		if (fragment(c) || r == DG_R_DNS_UDP4 || r == DG_R_DNS_UDP6) {
+			*counted = DG_A_FAIL_CLOSED;
+		} else if (tcp_dns(r) && (pol->flags & DG_POLICY_TCP_STEER)) {
+			*counted = DG_A_REDIRECT;
+			*ret = XDP_PASS;
+		} else {
+			*counted = DG_A_DROP;
+		}
+		return;
+	}
+	if (h->lan && ((!dg_reason_is_dns(r) && !dg_reason_is_suspect(r)) ||
+		       pol->mode != DG_MODE_REDIRECT)) {
+		*counted = DG_ACTION_MAX;	/* nothing counted */
+		*ret = TC_ACT_OK;
+		return;
+	}
+	*ret = TC_ACT_SHOT;
+	*counted = tcp_dns(r) && !c->first && c->syn ? DG_A_FAIL_CLOSED : DG_A_DROP;
 }
 
 /* Exactly slot `key` moved, by one packet of len bytes; nothing else. */
@@ -857,33 +1118,18 @@ static bool run_case(struct env *e, const struct hook *h,
 		return ok;
 	}
 	ok &= ASSERT_OK(err, "bpf_prog_test_run_opts");
-	reason = c->reason;
-	if (h->capture) {
-		/* Whatever the mode: UDP queries to the socket (none here:
-		 * fail closed), the rest dropped; no fragment bookkeeping. */
-		if (reason == DG_R_FRAGMENT)
-			reason = DG_R_FRAGMENT_OTHER;
-		counted = reason == DG_R_DNS_UDP4 || reason == DG_R_DNS_UDP6 ?
-				  DG_A_FAIL_CLOSED : DG_A_DROP;
-		want_ret = XDP_DROP;
-	} else {
-		expect(h, pol, c->act[pol->mode], &counted, &want_ret);
-	}
-	/* With steering, XDP redirects TCP/53 by passing it on to tc
-	 * ingress (no AF_XDP socket takes TCP). */
-	if (h->xdp && (pol->flags & DG_POLICY_TCP_STEER) &&
-	    (reason == DG_R_DNS_TCP4 || reason == DG_R_DNS_TCP6) &&
-	    (h->capture || c->act[pol->mode] == DG_A_REDIRECT)) {
-		counted = DG_A_REDIRECT;
-		want_ret = XDP_PASS;
-	}
+	if (h->steer || h->capture)
+		expect_behind_xdp(h, pol, c, &reason, &counted, &want_ret);
+	else
+		expect_guard(h, pol, c, &reason, &counted, &want_ret);
 	ok &= ASSERT_EQ(ret, want_ret, "retval");
 	ok &= ASSERT_OK(totals_read(e, h->counters, &after), "read counters");
 	ok &= check_delta(&before, &after,
+			  counted == DG_ACTION_MAX ? DG_COUNTER_ENTRIES :
 			  dg_counter_key(h->slot, reason, counted), c->pkt.len);
 	if (!ok)
 		fail_note("wanted %s/%s", reason_names[reason],
-			  action_names[counted]);
+			  counted < DG_ACTION_MAX ? action_names[counted] : "(none)");
 	return ok;
 }
 
@@ -1076,10 +1322,15 @@ int main(int argc, char **argv)
 		{ .name = "tc-l3", .l3 = true, .slot = 7 },
 		{ .name = "xdp-l3", .xdp = true, .l3 = true, .slot = 9 },
 		{ .name = "xdp-capture", .xdp = true, .capture = true, .slot = 11 },
+		{ .name = "tc-steer", .steer = true, .slot = 13 },
+		{ .name = "tc-steer-lan", .steer = true, .lan = true, .slot = 15 },
 	};
 	const char *baseline = getenv("DG_VERIFIER_BASELINE");
 	const char *seed_dir = NULL;
-	struct prog_size sizes[2];
+	/* The baseline describes the programs as the daemon loads them on
+	 * an Ethernet device: hooks[0], [1] and the steering program. */
+	static const unsigned int base_hooks[] = { 0, 1, 5 };
+	struct prog_size sizes[ARRAY_SIZE(base_hooks)];
 	bool write_baseline = false;
 	struct env e = { 0 };
 	struct tcase *cases;
@@ -1131,22 +1382,20 @@ int main(int argc, char **argv)
 		}
 	}
 
-	/* The baseline describes the programs as the daemon loads them on
-	 * an Ethernet device (hooks[0] and hooks[1]). */
-	for (i = 0; i < 2; i++) {
-		err = prog_size_get(hooks[i].prog, &sizes[i]);
+	for (i = 0; i < ARRAY_SIZE(base_hooks); i++) {
+		err = prog_size_get(hooks[base_hooks[i]].prog, &sizes[i]);
 		if (err) {
 			fprintf(stderr, "test_guard: program info: %s\n", strerror(-err));
 			goto out;
 		}
 	}
 	if (write_baseline) {
-		err = baseline_write(baseline, sizes, 2);
+		err = baseline_write(baseline, sizes, ARRAY_SIZE(base_hooks));
 		if (!err)
 			printf("wrote %s\n", baseline);
 		goto out;
 	}
-	baseline_check(&e, baseline, sizes, 2);
+	baseline_check(&e, baseline, sizes, ARRAY_SIZE(base_hooks));
 
 	for (i = 0; i < ARRAY_SIZE(hooks); i++)
 		run_subtest(&e, &hooks[i], cases, n);

@@ -76,7 +76,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (e != DG_FRAME_OK)
 		return 0;
 	CHECK(q.family == 4 || q.family == 6);
-	CHECK(q.n_vlans <= DG_FRAME_MAX_VLANS);
+	CHECK(q.n_vlans <= DG_MAX_VLAN_DEPTH);
 	CHECK(q.dns_off >= 14 + 4 * (size_t)q.n_vlans + 20 + 8);
 	CHECK(q.dns_off <= size && q.dns_len <= size - q.dns_off);
 

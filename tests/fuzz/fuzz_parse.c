@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * libFuzzer target for the BPF packet parsers (bpf/parse.h, classify.h),
- * compiled for the host through parse_shim.h. Each input is classified as
+ * compiled for the host through user/parse_host.h. Each input is classified as
  * an Ethernet frame and as an L3-only packet, from a heap copy ending
  * exactly at its end so ASan sees any read past it, and checked against a
  * plain reference walk written from the reasons' definitions:
@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "parse_shim.h"
+#include "parse_host.h"
 
 #define CHECK(cond, l3, why) do {					\
 	if (!(cond)) {							\
@@ -33,6 +33,7 @@ struct ref {
 	int family;		/* 4, 6 or 0 */
 	size_t l4off;		/* transport header offset, for DNS reasons */
 	int l4proto;
+	int encap;		/* inside PPPoE or MPLS */
 };
 
 static unsigned int be16(const uint8_t *b)
@@ -42,7 +43,7 @@ static unsigned int be16(const uint8_t *b)
 
 static int is_vlan(unsigned int type)
 {
-	return type == 0x8100 || type == 0x88a8;
+	return type == 0x8100 || type == 0x88a8 || type == 0x9100;
 }
 
 static int is_opts6(int nh)
@@ -81,6 +82,8 @@ static int ref_l4(const uint8_t *d, size_t n, size_t off, struct ref *r)
 	if (be16(d + off + 2) != 53)
 		return DG_R_NON_DNS;
 	r->l4off = off;
+	if (r->encap)
+		return DG_R_DNS_ENCAP;
 	if (r->l4proto == 17)
 		return r->family == 4 ? DG_R_DNS_UDP4 : DG_R_DNS_UDP6;
 	return r->family == 4 ? DG_R_DNS_TCP4 : DG_R_DNS_TCP6;
@@ -170,6 +173,35 @@ static int ref_classify(const uint8_t *d, size_t n, int l3, struct ref *r)
 		}
 		if (is_vlan(type))
 			return DG_R_LIMIT_VLAN;
+		if (type == 0x8864) {		/* PPPoE session, RFC 2516 */
+			r->encap = 1;
+			if (n < off + 7)
+				return DG_R_TRUNCATED;
+			if (d[off + 6] & 1) {	/* compressed protocol */
+				type = d[off + 6];
+				off += 7;
+			} else {
+				if (n < off + 8)
+					return DG_R_TRUNCATED;
+				type = be16(d + off + 6);
+				off += 8;
+			}
+			type = type == 0x21 ? 0x0800 : type == 0x57 ? 0x86dd : 0;
+		} else if (type == 0x8847 || type == 0x8848) {	/* MPLS */
+			r->encap = 1;
+			for (i = 0;; i++) {
+				if (i == DG_MAX_MPLS_LABELS)
+					return DG_R_LIMIT_MPLS;
+				if (n < off + 4)
+					return DG_R_TRUNCATED;
+				off += 4;
+				if (d[off - 2] & 1)
+					break;
+			}
+			if (n < off + 1)
+				return DG_R_TRUNCATED;
+			type = d[off] >> 4 == 4 ? 0x0800 : d[off] >> 4 == 6 ? 0x86dd : 0;
+		}
 	}
 	if (type == 0x0800)
 		return ref_ipv4(d, n, off, r);
@@ -184,7 +216,8 @@ static void check_one(const uint8_t *buf, size_t size, int l3)
 	struct ref r;
 	int reason, want;
 
-	memset(&p, 0, sizeof(p));
+	memset(&p, 0xa5, sizeof(p));	/* dg_pkt_init must reset what is read */
+	dg_pkt_init(&p);
 	reason = dg_classify((void *)buf, (void *)(buf + size), l3, &p);
 	want = ref_classify(buf, size, l3, &r);
 
@@ -195,20 +228,25 @@ static void check_one(const uint8_t *buf, size_t size, int l3)
 			l3, reason, want);
 	CHECK(reason == want, l3, "reason differs from the reference walk");
 
-	if (dg_reason_is_dns(reason)) {
+	if (dg_reason_is_dns(reason) || reason == DG_R_DNS_ENCAP) {
 		CHECK(r.l4off + (r.l4proto == 6 ? 20 : 8) <= size, l3,
 		      "DNS reason without a whole transport header");
 		CHECK(be16(buf + r.l4off + 2) == 53, l3,
 		      "DNS reason without destination port 53");
 		CHECK(p.l4proto == r.l4proto, l3, "transport differs");
-		CHECK(p.family == ((reason == DG_R_DNS_UDP4 ||
+		CHECK(reason == DG_R_DNS_ENCAP ||
+		      p.family == ((reason == DG_R_DNS_UDP4 ||
 				    reason == DG_R_DNS_TCP4) ? 4 : 6),
 		      l3, "family differs from the DNS reason");
-		CHECK((reason == DG_R_DNS_UDP4 || reason == DG_R_DNS_UDP6) ==
+		CHECK(p.l4_off == r.l4off, l3, "transport offset differs");
+		CHECK(reason == DG_R_DNS_ENCAP ||
+		      (reason == DG_R_DNS_UDP4 || reason == DG_R_DNS_UDP6) ==
 			      (p.l4proto == 17), l3, "UDP reason without UDP");
+		CHECK((reason == DG_R_DNS_ENCAP) == (p.encap != DG_ENCAP_NONE),
+		      l3, "dns-encap exactly for DNS inside PPPoE or MPLS");
 	}
 	if (reason == DG_R_NON_IP || reason == DG_R_RUNT ||
-	    reason == DG_R_LIMIT_VLAN)
+	    reason == DG_R_LIMIT_VLAN || reason == DG_R_LIMIT_MPLS)
 		CHECK(p.family == 0, l3, "family set without an IP header");
 	if (reason == DG_R_MALFORMED || reason == DG_R_LIMIT_EXTHDR ||
 	    reason == DG_R_FRAGMENT_OTHER || reason == DG_R_NON_DNS)
@@ -218,8 +256,10 @@ static void check_one(const uint8_t *buf, size_t size, int l3)
 		CHECK(p.frag == DG_FRAG_LATER, l3, "fragment-other, not a later fragment");
 	if (p.frag != DG_FRAG_NONE)
 		CHECK(p.fkey.family == p.family, l3, "fragment key family");
-	CHECK(reason != DG_R_FRAGMENT && reason != DG_R_OWN_SOCKET, l3,
-	      "reason only guard.h may give");
+	CHECK(reason != DG_R_FRAGMENT && reason != DG_R_OWN_SOCKET &&
+	      reason != DG_R_BAD_SOURCE, l3, "reason only guard.h may give");
+	CHECK(p.l3_off <= DG_MAX_HDR_OFF && p.l4_off <= DG_MAX_HDR_OFF, l3,
+	      "a header offset past DG_MAX_HDR_OFF");
 }
 
 /*

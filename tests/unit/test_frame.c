@@ -331,8 +331,14 @@ static void test_ipv6_length_lies(void **state)
 	expect_pkt(&p, DG_FRAME_TRUNCATED, "payload length past the frame");
 
 	build(&p, S_V6_EXT);
-	p.buf[hop + 1] = 0xff;
+	p.buf[hop + 1] = 10;
 	expect_pkt(&p, DG_FRAME_BAD_LENGTH, "hop-by-hop length past the end");
+
+	/* 2048 bytes claimed: more than the parser walks (DG_MAX_EXTCHAIN),
+	 * as the guard itself says (limit-exthdr). */
+	build(&p, S_V6_EXT);
+	p.buf[hop + 1] = 0xff;
+	expect_pkt(&p, DG_FRAME_TOO_MANY_HDRS, "hop-by-hop length past the walk");
 
 	/* Destination options claim 8 bytes more than the payload holds;
 	 * the frame has 16 padding bytes after it. */
@@ -376,35 +382,51 @@ static void build_ext_chain(struct pkt *p, int n)
 	pkt_finish(p);
 }
 
-/* Test the header limits: 2 VLAN tags and 8 extension headers parse, a
- * third tag and a ninth header are TOO_MANY_HDRS. */
+/* Test the header limits, the guard's own (include/dotguard/limits.h):
+ * 3 VLAN tags and 6 options headers parse, a fourth tag and a seventh
+ * options header are TOO_MANY_HDRS. */
 static void test_header_limits(void **state)
 {
 	struct dg_frame fr;
 	struct pkt p;
 
 	(void)state;
-	build_ext_chain(&p, 8);
+	build_ext_chain(&p, DG_IPV6_OPTS_BEFORE + DG_IPV6_OPTS_AFTER);
 	assert_int_equal(parse_copy(p.buf, p.len, &fr), DG_FRAME_OK);
 	assert_int_equal(fr.dns_off, p.len - QUERY_PAYLEN);
 	assert_int_equal(fr.dport, 53);
-	build_ext_chain(&p, 9);
-	expect_pkt(&p, DG_FRAME_TOO_MANY_HDRS, "9 extension headers");
+	build_ext_chain(&p, DG_IPV6_OPTS_BEFORE + DG_IPV6_OPTS_AFTER + 1);
+	expect_pkt(&p, DG_FRAME_TOO_MANY_HDRS, "7 options headers");
+
+	pkt_init(&p);
+	pkt_eth(&p);
+	pkt_vlan(&p, PKT_ETH_8021AD, 1);
+	pkt_vlan(&p, PKT_ETH_8021Q, 2);
+	pkt_vlan(&p, PKT_ETH_QINQ1, 3);
+	pkt_ipv4(&p, 0);
+	pkt_udp(&p, QUERY_SPORT, 53, QUERY_PAYLEN);
+	pkt_finish(&p);
+	assert_int_equal(parse_copy(p.buf, p.len, &fr), DG_FRAME_OK);
+	assert_int_equal(fr.n_vlans, 3);
+	assert_int_equal(fr.vlan_tpid[2], PKT_ETH_QINQ1);
+	assert_int_equal(fr.vlan_tci[2], 3);
 
 	pkt_init(&p);
 	pkt_eth(&p);
 	pkt_vlan(&p, PKT_ETH_8021AD, 1);
 	pkt_vlan(&p, PKT_ETH_8021Q, 2);
 	pkt_vlan(&p, PKT_ETH_8021Q, 3);
+	pkt_vlan(&p, PKT_ETH_8021Q, 4);
 	pkt_ipv4(&p, 0);
 	pkt_udp(&p, QUERY_SPORT, 53, QUERY_PAYLEN);
 	pkt_finish(&p);
-	expect_pkt(&p, DG_FRAME_TOO_MANY_HDRS, "3 VLAN tags");
+	expect_pkt(&p, DG_FRAME_TOO_MANY_HDRS, "4 VLAN tags");
 }
 
-/* Test that fragments are refused wherever the fragment is said: IPv4
- * MF, IPv4 offset, an IPv6 fragment header first or after hop-by-hop;
- * and that DF alone is no fragment. */
+/* Test that fragments are found wherever the fragment is said (IPv4 MF,
+ * IPv4 offset, an IPv6 fragment header first or after hop-by-hop) and
+ * handed on as such; that DF alone is no fragment, nor is an IPv6 atomic
+ * fragment (offset 0, no M: RFC 6946 says to process it whole). */
 static void test_fragments(void **state)
 {
 	struct dg_frame fr;
@@ -432,17 +454,27 @@ static void test_fragments(void **state)
 	pkt_eth(&p);
 	pkt_ipv6(&p);
 	pkt_ext6(&p, PKT_IP6_HOP, 8);
-	pkt_frag6(&p, 7, 0, 0);	/* an atomic fragment is still one */
+	pkt_frag6(&p, 7, 1, 0);
 	pkt_udp(&p, QUERY_SPORT, 53, QUERY_PAYLEN);
 	pkt_finish(&p);
 	expect_pkt(&p, DG_FRAME_FRAGMENT, "IPv6 hop-by-hop then fragment");
+
+	pkt_init(&p);
+	pkt_eth(&p);
+	pkt_ipv6(&p);
+	pkt_frag6(&p, 7, 0, 0);
+	pkt_udp(&p, QUERY_SPORT, 53, QUERY_PAYLEN);
+	pkt_finish(&p);
+	assert_int_equal(parse_copy(p.buf, p.len, &fr), DG_FRAME_OK);
+	assert_int_equal(fr.dns_len, QUERY_PAYLEN);
 }
 
 /* Test that what is not IP, or IP but not UDP, is said so: ARP, LLDP, an
- * IP version that contradicts the EtherType, TCP, ICMP, ICMPv6, AH and
- * ESP. */
+ * IP version that contradicts the EtherType, TCP, ICMP, ICMPv6 and ESP;
+ * and that UDP under AH is found, as the guard finds it. */
 static void test_not_ip_not_udp(void **state)
 {
+	struct dg_frame fr;
 	struct pkt p;
 
 	(void)state;
@@ -493,13 +525,132 @@ static void test_not_ip_not_udp(void **state)
 	pkt_ext6(&p, PKT_IP6_AH, 16);
 	pkt_udp(&p, QUERY_SPORT, 53, QUERY_PAYLEN);
 	pkt_finish(&p);
-	expect_pkt(&p, DG_FRAME_NOT_UDP, "UDP under AH");
+	/* AH is walked, as the guard walks it: the query is there. */
+	assert_int_equal(parse_copy(p.buf, p.len, &fr), DG_FRAME_OK);
+	assert_int_equal(fr.dport, 53);
 	pkt_init(&p);
 	pkt_eth(&p);
 	pkt_ipv4(&p, 0);
 	pkt_payload(&p, 50, 40);
 	pkt_finish(&p);
 	expect_pkt(&p, DG_FRAME_NOT_UDP, "ESP");
+}
+
+/* Test that a fragment's place in its datagram is read for the
+ * reassembler: IPv4 id, offset in bytes, More Fragments, protocol and the
+ * bytes it carries; the same for IPv6 from its fragment header, after a
+ * hop-by-hop header. */
+static void test_fragment_fields(void **state)
+{
+	struct dg_frame fr;
+	struct pkt p;
+
+	(void)state;
+	build(&p, S_V4);
+	pkt_ipv4_frag(&p, 0xbeef, 1, 3);
+	assert_int_equal(parse_copy(p.buf, p.len, &fr), DG_FRAME_FRAGMENT);
+	assert_int_equal(fr.frag_id, 0xbeef);
+	assert_int_equal(fr.frag_off, 24);
+	assert_int_equal(fr.frag_more, 1);
+	assert_int_equal(fr.frag_proto, PKT_IP_UDP);
+	assert_int_equal(fr.l3_off, 14);
+	assert_int_equal(fr.frag_hdr_off, 0);
+	assert_int_equal(fr.data_off, 14 + 20);
+	assert_int_equal(fr.data_len, p.len - 14 - 20);
+	assert_int_equal(fr.family, 4);
+
+	pkt_init(&p);
+	pkt_eth(&p);
+	pkt_ipv6(&p);
+	pkt_ext6(&p, PKT_IP6_HOP, 8);
+	pkt_frag6(&p, 0x12345678, 0, 32);
+	pkt_payload(&p, PKT_IP_UDP, 40);
+	pkt_finish(&p);
+	assert_int_equal(parse_copy(p.buf, p.len, &fr), DG_FRAME_FRAGMENT);
+	assert_int_equal(fr.frag_id, 0x12345678);
+	assert_int_equal(fr.frag_off, 256);
+	assert_int_equal(fr.frag_more, 0);
+	assert_int_equal(fr.frag_proto, PKT_IP_UDP);
+	assert_int_equal(fr.frag_hdr_off, 14 + 40 + 8);
+	assert_int_equal(fr.data_off, 14 + 40 + 8 + 8);
+	assert_int_equal(fr.data_len, 40);
+}
+
+/* Test that IP inside PPPoE or MPLS is not answered (the guard drops
+ * DNS there): "encapsulated", and that a 0x9100 tag is a VLAN tag. */
+static void test_encapsulated(void **state)
+{
+	struct pkt p;
+
+	(void)state;
+	pkt_init(&p);
+	pkt_eth(&p);
+	pkt_pppoe(&p, PKT_PPP_IP, 0);
+	pkt_ipv4(&p, 0);
+	pkt_udp(&p, QUERY_SPORT, 53, QUERY_PAYLEN);
+	pkt_finish(&p);
+	expect_pkt(&p, DG_FRAME_ENCAP, "UDP/53 in PPPoE");
+
+	pkt_init(&p);
+	pkt_eth(&p);
+	pkt_mpls(&p, 16, 1);
+	pkt_ipv6(&p);
+	pkt_udp(&p, QUERY_SPORT, 53, QUERY_PAYLEN);
+	pkt_finish(&p);
+	expect_pkt(&p, DG_FRAME_ENCAP, "UDP/53 under MPLS");
+
+	pkt_init(&p);
+	pkt_eth(&p);
+	pkt_mpls(&p, 16, 0);
+	pkt_mpls(&p, 17, 0);
+	pkt_mpls(&p, 18, 0);
+	pkt_mpls(&p, 19, 0);
+	pkt_mpls(&p, 20, 1);
+	pkt_ipv4(&p, 0);
+	pkt_udp(&p, QUERY_SPORT, 53, QUERY_PAYLEN);
+	pkt_finish(&p);
+	expect_pkt(&p, DG_FRAME_TOO_MANY_HDRS, "5 MPLS labels");
+}
+
+/* Test that a source an answer would reflect from is recognised: group
+ * and broadcast MACs, 0.0.0.0, 224/4, 255.255.255.255, ::, ff00::/8; and
+ * that ordinary unicast sources are not. */
+static void test_source_reflects(void **state)
+{
+	struct dg_frame fr = { .family = 4, .src_mac = { 0x02, 1, 2, 3, 4, 5 },
+			       .saddr = { 192, 0, 2, 10 } };
+	struct dg_frame f;
+
+	(void)state;
+	assert_false(dg_frame_source_reflects(&fr));
+	f = fr;
+	f.src_mac[0] = 0x01;
+	assert_true(dg_frame_source_reflects(&f));
+	f = fr;
+	memset(f.src_mac, 0xff, 6);
+	assert_true(dg_frame_source_reflects(&f));
+	f = fr;
+	memset(f.saddr, 0, 4);
+	assert_true(dg_frame_source_reflects(&f));
+	f.saddr[0] = 224;
+	assert_true(dg_frame_source_reflects(&f));
+	memset(f.saddr, 255, 4);
+	assert_true(dg_frame_source_reflects(&f));
+	f.saddr[0] = 223;
+	assert_false(dg_frame_source_reflects(&f));
+
+	f = fr;
+	f.family = 6;
+	memset(f.saddr, 0, 16);
+	assert_true(dg_frame_source_reflects(&f));
+	f.saddr[0] = 0xff;
+	f.saddr[1] = 0x02;
+	assert_true(dg_frame_source_reflects(&f));
+	f.saddr[0] = 0x20;
+	f.saddr[1] = 0x01;
+	assert_false(dg_frame_source_reflects(&f));
+	f.saddr[15] = 1;
+	assert_false(dg_frame_source_reflects(&f));
 }
 
 /* Test that bytes after the IP packet (Ethernet padding to 60 bytes, an
@@ -804,7 +955,7 @@ static void test_reply_limits(void **state)
 	assert_int_equal(dg_frame_reply(&bad, q.src_mac, our_mac, answer, 1,
 					out, sizeof(out)), 0);
 	bad = q;
-	bad.n_vlans = DG_FRAME_MAX_VLANS + 1;
+	bad.n_vlans = DG_MAX_VLAN_DEPTH + 1;
 	assert_int_equal(dg_frame_reply(&bad, q.src_mac, our_mac, answer, 1,
 					out, sizeof(out)), 0);
 }
@@ -899,6 +1050,9 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_reply_checksum_zero),
 		cmocka_unit_test(test_reply_limits),
 		cmocka_unit_test(test_reply_in_place),
+		cmocka_unit_test(test_fragment_fields),
+		cmocka_unit_test(test_encapsulated),
+		cmocka_unit_test(test_source_reflects),
 	};
 
 	if (argc == 3 && !strcmp(argv[1], "--write-seeds"))

@@ -2,11 +2,11 @@
 /*
  * Compile the BPF packet parsers for the host: what vmlinux.h and
  * bpf_helpers.h give them in BPF, taken here from the uapi headers and
- * libc. Nothing else differs, so the fuzz target runs the very code the
- * programs run.
+ * libc. Nothing else differs, so the daemon's frame code and the fuzz
+ * targets run the very code the programs run: one parser for every hook.
  */
-#ifndef DG_PARSE_SHIM_H
-#define DG_PARSE_SHIM_H
+#ifndef DG_PARSE_HOST_H
+#define DG_PARSE_HOST_H
 
 #include <endian.h>
 #include <linux/types.h>
@@ -20,9 +20,12 @@
 #define __always_inline inline __attribute__((always_inline))
 #endif
 
+/* Headers at any offset: see DG_HDR_ALIGN in parse.h. */
+#define DG_PARSE_HOST 1
+
 /* Network to host order, 16 bits, as bpf_endian.h's. */
 #define bpf_ntohs(x) be16toh(x)
 
 #include "bpf/classify.h"
 
-#endif /* DG_PARSE_SHIM_H */
+#endif /* DG_PARSE_HOST_H */
