@@ -119,6 +119,12 @@ static uint64_t up_backoff(struct pool_up *up)
 	return up->backoff;
 }
 
+/* The counter is 32 bits wide: a 64-bit store would clear "fallback". */
+static void up_stat_state(struct pool_up *up, enum dg_up_state s)
+{
+	__atomic_store_n(&up->st->state, (__u32)s, __ATOMIC_RELAXED);
+}
+
 static void up_set_state(struct pool_up *up, bool down, const char *why)
 {
 	struct dg_loop *l = up->pool->loop;
@@ -130,7 +136,7 @@ static void up_set_state(struct pool_up *up, bool down, const char *why)
 				 up->label, why,
 				 (unsigned long long)(up->backoff / MS));
 		up->down = true;
-		dg_stat_set((__u64 *)&up->st->state, DG_UP_DOWN);
+		up_stat_state(up, DG_UP_DOWN);
 		/* Probe again after the backoff, so a recovered upstream is
 		 * used again within seconds. */
 		dg_timer_set(l, &up->probe, up->down_until);
@@ -140,7 +146,7 @@ static void up_set_state(struct pool_up *up, bool down, const char *why)
 		log_info("upstream %s: reachable again", up->label);
 	up->down = false;
 	up->backoff = 0;
-	up->st->state = DG_UP_UP;
+	up_stat_state(up, DG_UP_UP);
 }
 
 static bool up_usable(const struct pool_up *up, uint64_t now)

@@ -649,6 +649,25 @@ static void test_failover_order(void **state)
 	pool_down();
 }
 
+/* Test that a fallback marked down is still shown as a fallback (the
+ * state counter is 32 bits wide; a 64-bit store cleared its neighbour). */
+static void test_down_fallback_keeps_flag(void **state)
+{
+	(void)state;
+	fake.up[1].fail = true;
+	fake.up[1].fail_why = DG_UF_VERIFY;
+	fake.up[0].auto_open = fake.up[0].trickle = true;
+	pool_up_with("[Resolve]\nDNS=" A "\nFallbackDNS=" F "\n[TLS]\nPoolSize=1\n");
+	/* A does not answer in time: the query tries F, which fails. */
+	ask();
+	vt_at(DG_ATTEMPT_TIMEOUT_MS);
+	assert_int_equal(ust(1)->fails[DG_UF_VERIFY], 1);
+	assert_int_equal(ust(1)->state, DG_UP_DOWN);
+	assert_int_equal(ust(1)->fallback, 1);
+	assert_int_equal(ust(0)->fallback, 0);
+	pool_down();
+}
+
 /* Test that a query unanswered for an attempt's time (the connection
  * still sending bytes) is sent to the next upstream at exactly 1.2 s,
  * counted as a timeout and a retry, and the slow connection stays. */
@@ -837,6 +856,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_out_of_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_down_backoff_probe, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failover_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_down_fallback_keeps_flag, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retry_after_attempt_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stall_closes_connection, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_servfail_at_deadline, setup, teardown),
