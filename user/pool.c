@@ -360,16 +360,21 @@ static struct pool_conn *conn_new(struct pool_up *up)
 	return c;
 }
 
-/* The connection of up to give a query, or NULL. */
-static struct pool_conn *conn_pick(struct pool_up *up)
+/* The connection of up to give a query, or NULL; *full: there were
+ * connections, every one with all its slots taken. */
+static struct pool_conn *conn_pick(struct pool_up *up, bool *full)
 {
 	struct pool_conn *best = NULL, *c;
-	int i;
+	int i, n_full = 0;
 
 	for (i = 0; i < DG_CFG_POOL_MAX; i++) {
 		c = up->conns[i];
-		if (!c || c->state == POOL_C_DEAD || c->ids.n >= DG_IDMAP_SLOTS)
+		if (!c || c->state == POOL_C_DEAD)
 			continue;
+		if (c->ids.n >= DG_IDMAP_SLOTS) {
+			n_full++;
+			continue;
+		}
 		/* Least loaded, open ones first. */
 		if (!best || (c->state == POOL_C_OPEN && best->state != POOL_C_OPEN) ||
 		    (c->state == best->state && c->ids.n < best->ids.n))
@@ -382,6 +387,7 @@ static struct pool_conn *conn_pick(struct pool_up *up)
 		if (c)
 			return c;
 	}
+	*full = !best && n_full;
 	return best;
 }
 
@@ -402,30 +408,50 @@ static int conn_enqueue(struct pool_conn *c, struct pool_q *q)
 	return 0;
 }
 
-/* Put q on up: 0 or -errno. */
+/* Put q on up: 0, -EBUSY when every slot up has is taken, or -errno. */
 static int up_send(struct pool_up *up, struct pool_q *q)
 {
 	struct pool_conn *c;
+	bool full = false;
 
 	if (up->use_clear)
 		return plain_send(up, q);
-	c = conn_pick(up);
-	return c ? conn_enqueue(c, q) : -EBUSY;
+	c = conn_pick(up, &full);
+	if (!c)
+		return full ? -EBUSY : -ENOTCONN;
+	return conn_enqueue(c, q);
 }
 
-static struct pool_up *pick_upstream(struct dg_pool *p, struct pool_q *q)
+/*
+ * Where q goes: DNS= in order, then FallbackDNS=, skipping the down and,
+ * while there are others, those q already tried. An upstream with every
+ * slot taken passes q on to the next (spill). NULL when none took it;
+ * *saturated: at least one refused it for being full.
+ */
+static struct pool_up *q_place(struct pool_q *q, bool *saturated)
 {
+	struct dg_pool *p = q->pool;
 	uint64_t now = p->loop->now;
-	int i;
+	struct pool_up *up;
+	int pass, i, err;
+	bool tried;
 
-	/* In order, skipping the down and those this query already tried;
-	 * when all were tried, any usable one again. */
-	for (i = 0; i < p->n_up; i++)
-		if (up_usable(&p->up[i], now) && !(q->tried & (1u << i)))
-			return &p->up[i];
-	for (i = 0; i < p->n_up; i++)
-		if (up_usable(&p->up[i], now))
-			return &p->up[i];
+	*saturated = false;
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < p->n_up; i++) {
+			up = &p->up[i];
+			tried = q->tried & (1u << i);
+			if (tried != (pass == 1) || !up_usable(up, now))
+				continue;
+			err = up_send(up, q);
+			if (!err)
+				return up;
+			if (err == -EBUSY) {
+				dg_stat_add(&up->st->saturated, 1);
+				*saturated = true;
+			}
+		}
+	}
 	return NULL;
 }
 
@@ -434,13 +460,16 @@ static void q_send(struct pool_q *q)
 	struct dg_pool *p = q->pool;
 	struct dg_loop *l = p->loop;
 	struct pool_up *up;
+	bool saturated;
 	uint64_t when;
 
 	q->attempts++;
-	up = pick_upstream(p, q);
-	if (!up || up_send(up, q)) {
+	up = q_place(q, &saturated);
+	if (!up) {
 		/* Nowhere to send it: SERVFAIL promptly, but not from
 		 * inside the caller's stack. */
+		if (saturated)
+			dg_stat_add(&pool_stats(p)->upstreams_saturated, 1);
 		q->attempts = DG_QUERY_ATTEMPTS;
 		dg_timer_set(l, &q->timer, l->now);
 		return;

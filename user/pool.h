@@ -4,8 +4,9 @@
  * connections (RFC 7858), opened ahead of need and kept warm; many
  * queries in flight per connection, answered out of order (RFC 7766),
  * matched by a per-connection message ID; health with backoff and
- * probing; failover along DNS= then FallbackDNS=; a deadline per query.
- * In strict mode (DNSOverTLS=yes) nothing ever leaves in cleartext.
+ * probing; failover along DNS= then FallbackDNS=, and on to the next
+ * upstream when one has every slot taken; a deadline per query. In strict
+ * mode (DNSOverTLS=yes) nothing ever leaves in cleartext.
  * The bounds are in dotguard/limits.h; pool_int.h has the inside.
  */
 #ifndef DG_POOL_H

@@ -149,6 +149,7 @@ struct dg_upstream_stats {
 	__u64 rtt_us_sum;	/* over answers: mean = sum / answers */
 	__u64 conns_open;	/* gauge */
 	__u64 cleartext;	/* opportunistic/plain queries on port 53 */
+	__u64 saturated;	/* queries it had no free slot for: passed on */
 };
 
 struct dg_daemon_stats {
@@ -186,6 +187,9 @@ struct dg_daemon_stats {
 	__u64 reloads_refused;	/* SIGHUPs refused: the running config stayed */
 	__u64 config_loaded;	/* CLOCK_REALTIME s the running config was read */
 	__u8 config_sha256[32];	/* of its file's bytes; all zero: no file */
+	/* SERVFAILs made because every usable upstream had all its
+	 * in-flight slots taken (not counted: no upstream answered). */
+	__u64 upstreams_saturated;
 };
 
 _Static_assert(sizeof(struct dg_counter) == 16, "dg_counter layout");

@@ -30,7 +30,12 @@
 /* ---- upstreams ---- */
 
 #define DG_MAX_UPSTREAMS 32	/* DNS= plus FallbackDNS= */
-#define DG_IDMAP_SLOTS 1024	/* queries in flight per upstream connection */
+/* Queries in flight per upstream connection (its message IDs), so an
+ * upstream holds at most DG_IDMAP_SLOTS x PoolSize. A full upstream
+ * passes the next query to the next usable one, DNS= then FallbackDNS=
+ * ("saturated" per upstream); when every usable one is full the client
+ * gets SERVFAIL at once ("upstreams_saturated"). */
+#define DG_IDMAP_SLOTS 1024
 /* A query's whole time: past it the client gets SERVFAIL. */
 #define DG_QUERY_DEADLINE_MS 3000
 #define DG_QUERY_ATTEMPTS 4	/* sends per query, retries included; then SERVFAIL */

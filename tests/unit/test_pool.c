@@ -737,6 +737,7 @@ static void test_servfail_at_deadline(void **state)
 	assert_int_equal(res[q].at, t0 + DG_QUERY_DEADLINE_MS * MS);
 	assert_int_equal(ust(0)->queries, 3);
 	assert_int_equal(stats.s->retries, 2);
+	assert_int_equal(stats.s->upstreams_saturated, 0);
 	assert_int_equal(stats.s->inflight, 0);
 	pool_down();
 }
@@ -810,6 +811,68 @@ static void test_free_answers_all(void **state)
 		assert_false(res[i].answered);
 }
 
+/* Test that a full upstream passes queries on (DNS= order, then
+ * FallbackDNS=) instead of failing them; that SERVFAIL comes only when
+ * every upstream is full, at once and counted apart; and that a freed
+ * slot takes the next query back to the first upstream. */
+static void test_spill_when_saturated(void **state)
+{
+	const int per_up = 2 * DG_IDMAP_SLOTS;	/* PoolSize=2 */
+	int i, q, s;
+
+	(void)state;
+	fake.up[0].auto_open = fake.up[1].auto_open = fake.up[2].auto_open = true;
+	fake.up[0].trickle = fake.up[1].trickle = fake.up[2].trickle = true;
+	pool_up_with("[Resolve]\nDNS=" A " " B "\nFallbackDNS=" F "\n"
+		     "[TLS]\nPoolSize=2\n");
+	for (i = 0; i < per_up; i++)
+		ask();
+	vt_at(1);
+	assert_int_equal(ust(0)->queries, per_up);
+	assert_int_equal(ust(0)->saturated, 0);
+	assert_int_equal(fake.up[2].open_calls, 0);
+
+	q = ask();
+	vt_at(2);
+	assert_int_equal(fake.sent[sent_of(q)].up, 1);
+	assert_int_equal(ust(0)->saturated, 1);
+	for (i = 1; i < per_up; i++)
+		ask();
+	vt_at(3);
+	assert_int_equal(ust(1)->queries, per_up);
+	assert_int_equal(fake.up[2].open_calls, 0);
+
+	q = ask();
+	vt_at(4);
+	assert_int_equal(fake.sent[sent_of(q)].up, 2);
+	for (i = 1; i < per_up; i++)
+		ask();
+	vt_at(5);
+	assert_int_equal(ust(2)->queries, per_up);
+	assert_int_equal(stats.s->upstreams_saturated, 0);
+	for (i = 0; i < n_q; i++)
+		assert_int_equal(res[i].calls, 0);
+
+	/* Every slot taken: SERVFAIL now, not at the deadline. */
+	q = ask();
+	vt_at(6);
+	assert_int_equal(res[q].calls, 1);
+	assert_false(res[q].answered);
+	assert_int_equal(stats.s->upstreams_saturated, 1);
+	assert_int_equal(stats.s->retries, 0);
+
+	/* One answer from A frees a slot there: the next query is A's. */
+	s = sent_of(0);
+	assert_true(fake_answer_one(s, 7));
+	q = ask();
+	vt_at(7);
+	assert_int_equal(res[0].calls, 1);
+	assert_int_equal(fake.sent[sent_of(q)].up, 0);
+	assert_int_equal(stats.s->upstreams_saturated, 1);
+	assert_int_equal(fake.allow_calls, 0);
+	pool_down();
+}
+
 /* Test the control for the pin rule: in opportunistic mode a TLS
  * failure other than a pin falls back to cleartext (the pool asks the
  * guard to let a cleartext socket out). */
@@ -863,6 +926,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_malformed_answer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_idle_close_not_a_failure, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_free_answers_all, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_spill_when_saturated, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_opportunistic_falls_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_strict_never_cleartext, setup, teardown),
 	};
