@@ -164,11 +164,21 @@ static int up_n_conns(const struct pool_up *up)
 }
 
 /* A connection to up failed before it opened. */
-static void up_fail_open(struct pool_up *up, const char *text)
+static void up_fail_open(struct pool_up *up, enum dg_upfail why, const char *text)
 {
 	struct dg_pool *p = up->pool;
 
-	if (p->dot == DG_DOT_OPPORTUNISTIC && p->allow) {
+	if (why == DG_UF_PIN && !up->no_clear) {
+		/* A key we were told not to trust: someone is in the path.
+		 * Cleartext would hand them every query, so this upstream is
+		 * failed as in strict mode until a pinned connection opens. */
+		up->no_clear = true;
+		if (p->dot == DG_DOT_OPPORTUNISTIC)
+			log_warn("upstream %s: SPKI pin mismatch; no cleartext fallback to it%s",
+				 up->label, up->use_clear ? ", leaving cleartext" : "");
+		up->use_clear = false;
+	}
+	if (p->dot == DG_DOT_OPPORTUNISTIC && p->allow && !up->no_clear) {
 		/* RFC 8310 opportunistic: no TLS to be had, so cleartext,
 		 * counted; TLS is tried again after the backoff. */
 		if (!up->use_clear)
@@ -195,6 +205,7 @@ void pool_conn_opened(struct pool_conn *c)
 
 	c->opened = true;
 	dg_stat_add(&up->st->conns_open, 1);
+	up->no_clear = false;
 	up_set_state(up, false, NULL);
 	if (up->use_clear && up->pool->dot == DG_DOT_OPPORTUNISTIC) {
 		log_info("upstream %s: TLS works again; leaving cleartext", up->label);
@@ -217,7 +228,7 @@ void pool_conn_failed(struct pool_conn *c, enum dg_upfail why, const char *text)
 	}
 	dg_stat_add(&up->st->fails[why], 1);
 	if (c->state != POOL_C_OPEN)
-		up_fail_open(up, text);
+		up_fail_open(up, why, text);
 	else
 		log_debug("upstream %s: connection lost (%s); moving %d queries",
 			  up->label, text, c->ids.n);

@@ -6,7 +6,8 @@
  * matched by a per-connection message ID; health with backoff and
  * probing; failover along DNS= then FallbackDNS=, and on to the next
  * upstream when one has every slot taken; a deadline per query. In strict
- * mode (DNSOverTLS=yes) nothing ever leaves in cleartext.
+ * mode (DNSOverTLS=yes) nothing ever leaves in cleartext, and in
+ * opportunistic mode nothing to an upstream whose SPKI pin failed.
  * The bounds are in dotguard/limits.h; pool_int.h has the inside.
  */
 #ifndef DG_POOL_H

@@ -66,6 +66,7 @@ struct pool_up {
 	struct dg_timer probe;	/* reopen after backoff, keep warm */
 	struct dg_upstream_stats *st;
 	bool use_clear;		/* DNSOverTLS=no, or opportunistic without TLS */
+	bool no_clear;		/* a pin failed: someone is in the path */
 	struct dg_plain *plain;	/* cleartext transport, made when first used */
 };
 

@@ -893,6 +893,86 @@ static void test_opportunistic_falls_back(void **state)
 	pool_down();
 }
 
+/* Test that in opportunistic mode an SPKI pin mismatch never falls back
+ * to cleartext: the upstream is marked down as in strict mode, queries go
+ * to the next upstream over TLS, a later refused TLS connection does not
+ * bring cleartext back either; only a connection whose pin matched does. */
+static void test_opportunistic_pin_never_cleartext(void **state)
+{
+	int q;
+
+	(void)state;
+	fake.up[0].fail = true;
+	fake.up[0].fail_why = DG_UF_PIN;
+	fake.up[1].auto_open = fake.up[1].answer = true;
+	pool_up_with("[Resolve]\nDNS=" A " " B "\nDNSOverTLS=opportunistic\n"
+		     "[TLS]\nPoolSize=1\n");
+	assert_int_equal(ust(0)->fails[DG_UF_PIN], 1);
+	assert_int_equal(ust(0)->state, DG_UP_DOWN);
+	assert_non_null(strstr(fake.log, "SPKI pin mismatch; no cleartext fallback"));
+	assert_null(strstr(fake.log, "using cleartext"));
+	q = ask();
+	vt_at(1);
+	assert_string_equal(res[q].label, B);
+	assert_int_equal(fake.allow_calls, 0);
+
+	/* The probe finds port 853 refused now: still no cleartext. */
+	fake.up[0].fail_why = DG_UF_REFUSED;
+	vt_at(DG_BACKOFF_MIN_MS);
+	assert_int_equal(fake.up[0].open_calls, 2);
+	assert_int_equal(ust(0)->fails[DG_UF_REFUSED], 1);
+	assert_int_equal(ust(0)->state, DG_UP_DOWN);
+	q = ask();
+	vt_at(DG_BACKOFF_MIN_MS + 1);
+	assert_string_equal(res[q].label, B);
+	assert_int_equal(fake.allow_calls, 0);
+	assert_int_equal(ust(0)->cleartext, 0);
+
+	/* A connection whose pin matched: the path is clean again, and a
+	 * later plain TLS failure may fall back as RFC 8310 allows. */
+	fake.up[0].fail = false;
+	vt_at(DG_BACKOFF_MIN_MS + 1000);
+	fake_opened(fake_conn(conn_to(0)));
+	vt_iterate();
+	assert_int_equal(ust(0)->state, DG_UP_UP);
+	fake_failed(fake_conn(conn_to(0)), DG_UF_RESET, "fake: reset");
+	vt_at(DG_BACKOFF_MIN_MS + 1100);
+	fake_failed(fake_conn(conn_to(0)), DG_UF_HANDSHAKE, "fake: no");
+	q = ask();
+	vt_at(DG_BACKOFF_MIN_MS + 1101);
+	assert_int_equal(fake.allow_calls, 1);
+	pool_down();
+}
+
+/* Test that a pin mismatch met while already in cleartext (TLS was
+ * refused, the probe reaches someone with the wrong key) ends cleartext
+ * to that upstream at once. */
+static void test_pin_mismatch_leaves_cleartext(void **state)
+{
+	int q, calls;
+
+	(void)state;
+	fake.up[0].fail = true;
+	fake.up[0].fail_why = DG_UF_REFUSED;
+	pool_up_with("[Resolve]\nDNS=" A "\nDNSOverTLS=opportunistic\n[TLS]\nPoolSize=1\n");
+	q = ask();
+	vt_at(1);
+	assert_int_equal(fake.allow_calls, 1);
+	calls = fake.up[0].open_calls;
+	fake.up[0].fail_why = DG_UF_PIN;
+	vt_at(DG_BACKOFF_MIN_MS);
+	assert_int_equal(fake.up[0].open_calls, calls + 1);
+	assert_int_equal(ust(0)->fails[DG_UF_PIN], 1);
+	assert_int_equal(ust(0)->state, DG_UP_DOWN);
+	assert_non_null(strstr(fake.log, "no cleartext fallback to it, leaving cleartext"));
+	q = ask();
+	vt_at(DG_BACKOFF_MIN_MS + 1);
+	assert_int_equal(res[q].calls, 1);
+	assert_false(res[q].answered);
+	assert_int_equal(fake.allow_calls, 1);
+	pool_down();
+}
+
 /* Test that strict mode never asks for a cleartext socket, whatever
  * fails. */
 static void test_strict_never_cleartext(void **state)
@@ -928,6 +1008,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_free_answers_all, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_spill_when_saturated, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_opportunistic_falls_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_opportunistic_pin_never_cleartext, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pin_mismatch_leaves_cleartext, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_strict_never_cleartext, setup, teardown),
 	};
 
