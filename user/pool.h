@@ -4,8 +4,11 @@
  * connections (RFC 7858), opened ahead of need and kept warm; many
  * queries in flight per connection, answered out of order (RFC 7766),
  * matched by a per-connection message ID; health with backoff and
- * probing; failover along DNS= then FallbackDNS=; a deadline per query.
- * In strict mode (DNSOverTLS=yes) nothing ever leaves in cleartext.
+ * probing; failover along DNS= then FallbackDNS=, and on to the next
+ * upstream when one has every slot taken; a deadline per query. In strict
+ * mode (DNSOverTLS=yes) nothing ever leaves in cleartext, and in
+ * opportunistic mode nothing to an upstream whose SPKI pin failed.
+ * The bounds are in dotguard/limits.h; pool_int.h has the inside.
  */
 #ifndef DG_POOL_H
 #define DG_POOL_H
@@ -14,15 +17,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dotguard/limits.h"	/* DG_QUERY_DEADLINE_MS and the other bounds */
 #include "config.h"
 #include "dns_wire.h"
 #include "loop.h"
 #include "stats.h"
-
-#define DG_QUERY_DEADLINE_MS 3000	/* then the client gets SERVFAIL */
-#define DG_ATTEMPT_TIMEOUT_MS 1200	/* no answer: try elsewhere */
-#define DG_CONNECT_TIMEOUT_MS 2000	/* TCP + TLS handshake */
-#define DG_IDLE_TIMEOUT_MS 30000	/* unless the server asks for less */
 
 struct dg_pool;
 

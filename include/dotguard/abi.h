@@ -156,6 +156,7 @@ struct dg_upstream_stats {
 	__u64 rtt_us_sum;	/* over answers: mean = sum / answers */
 	__u64 conns_open;	/* gauge */
 	__u64 cleartext;	/* opportunistic/plain queries on port 53 */
+	__u64 saturated;	/* queries it had no free slot for: passed on */
 };
 
 struct dg_daemon_stats {
@@ -200,6 +201,9 @@ struct dg_daemon_stats {
 					 * too big, too many fragments, evicted */
 	__u64 redirected_bad_source;	/* queries an answer would reflect
 					 * (group MAC, broadcast source): dropped */
+	/* SERVFAILs made because every usable upstream had all its
+	 * in-flight slots taken (not counted: no upstream answered). */
+	__u64 upstreams_saturated;
 };
 
 _Static_assert(sizeof(struct dg_counter) == 16, "dg_counter layout");

@@ -58,7 +58,25 @@
 /* ---- upstreams ---- */
 
 #define DG_MAX_UPSTREAMS 32	/* DNS= plus FallbackDNS= */
-#define DG_IDMAP_SLOTS 1024	/* queries in flight per upstream connection */
+/* Queries in flight per upstream connection (its message IDs), so an
+ * upstream holds at most DG_IDMAP_SLOTS x PoolSize. A full upstream
+ * passes the next query to the next usable one, DNS= then FallbackDNS=
+ * ("saturated" per upstream); when every usable one is full the client
+ * gets SERVFAIL at once ("upstreams_saturated"). */
+#define DG_IDMAP_SLOTS 1024
+/* A query's whole time: past it the client gets SERVFAIL. */
+#define DG_QUERY_DEADLINE_MS 3000
+#define DG_QUERY_ATTEMPTS 4	/* sends per query, retries included; then SERVFAIL */
+/* No answer in an attempt's time: try another connection or upstream;
+ * not one byte from the connection in that time: it is closed (stalled). */
+#define DG_ATTEMPT_TIMEOUT_MS 1200
+#define DG_CONNECT_TIMEOUT_MS 2000	/* TCP + TLS handshake, then failed */
+#define DG_IDLE_TIMEOUT_MS 30000	/* closed idle; sooner if the server's
+					 * EDNS keepalive says so (RFC 7828) */
+/* An upstream whose connection failed is down; it is probed again after
+ * a backoff that doubles from MIN to MAX. */
+#define DG_BACKOFF_MIN_MS 500
+#define DG_BACKOFF_MAX_MS 4000
 
 /* ---- clients ---- */
 
