@@ -62,7 +62,7 @@ BENCH_BINS := $(patsubst tools/bench/%.c,$(OUT)/bench/%,$(BENCH_SRCS))
 DEB_PKGS := clang llvm bpftool libbpf-dev libxdp-dev libwolfssl-dev libmnl-dev \
 	libelf-dev zlib1g-dev pkg-config libcmocka-dev libclang-rt-14-dev \
 	iproute2 iputils-ping tcpdump bind9-dnsutils knot-dnsutils unbound dnsperf openssl \
-	python3 python3-scapy groff-base systemd ansible-core
+	python3 python3-scapy ethtool groff-base systemd ansible-core
 # Only the bench-dot and bench-redirect targets need these: the peers they
 # measure (Stubby; nftables for bench-redirect's DNAT guard) and their plots.
 BENCH_PKGS := stubby gnuplot-nox nftables

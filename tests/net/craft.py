@@ -18,6 +18,9 @@ Every call sends a known number of packets and is bounded in time.
         record. Prints the answer's first address, or "timeout".
   craft.py tcpfrag IFACE DSTMAC SRC DST
         a TCP/53 SYN cut into two IPv4 fragments (first, then second).
+  craft.py tcpsyn IFACE DSTMAC SRC DST [TAGS]
+        one TCP/53 SYN; TAGS: VLAN ids, outermost first, comma-separated
+        (two: 802.1ad then 802.1Q).
   craft.py udp53 IFACE DSTMAC SRC DST KIND [SRCMAC]
         one DNS query frame: KIND plain, pppoe or mpls; SRCMAC replaces the
         interface's MAC (a group address for the reflection checks).
@@ -222,6 +225,20 @@ def cmd_tcpfrag(iface, dstmac, src, dst):
     print("sent")
 
 
+def cmd_tcpsyn(iface, dstmac, src, dst, tags=""):
+    ip = target(dst)
+    srcmac = open("/sys/class/net/%s/address" % iface).read().strip()
+    l3 = (IPv6(src=src, dst=dst) if ip.version == 6 else IP(src=src, dst=dst))
+    frame = Ether(src=srcmac, dst=dstmac)
+    ids = [int(t) for t in tags.split(",") if t]
+    for i, vid in enumerate(ids):
+        frame = frame / Dot1Q(vlan=vid)
+    if len(ids) > 1:
+        frame[Ether].type = 0x88a8
+    l2_socket(iface).send(bytes(frame / l3 / TCP(sport=40054, dport=53, flags="S")))
+    print("sent")
+
+
 def cmd_udp53(iface, dstmac, src, dst, kind, srcmac=""):
     ip = target(dst)
     if not srcmac:
@@ -272,6 +289,7 @@ def cmd_tcp6opts(dst):
 
 def main():
     cmds = {"bigq": cmd_bigq, "frags": cmd_frags, "tcpfrag": cmd_tcpfrag,
+            "tcpsyn": cmd_tcpsyn,
             "udp53": cmd_udp53, "tcp6opts": cmd_tcp6opts}
     if len(sys.argv) < 2 or sys.argv[1] not in cmds:
         sys.exit(__doc__)
