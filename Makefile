@@ -37,6 +37,10 @@ endif
 
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -I$(OUT) -I. -Iinclude -Iuser $(SANFLAGS)
+# Each compile writes the headers it read to $@.d (-MP: a deleted header
+# is not an error), included below, so an object is rebuilt when a header
+# it includes changes, and only then.
+DEPFLAGS = -MMD -MP -MF $@.d
 LDFLAGS += $(SANFLAGS)
 LDLIBS := -lxdp -lbpf -lmnl -lelf -lz -lwolfssl
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -I. -Iinclude
@@ -44,7 +48,6 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -I. -Iinc
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUT)/%.bpf.o,$(BPF_SRCS))
 SKELS := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
-BPF_HDRS := $(wildcard bpf/*.h) $(wildcard include/dotguard/*.h)
 
 USER_SRCS := $(wildcard user/*.c)
 USER_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(USER_SRCS))
@@ -56,6 +59,9 @@ BPFT_SRCS := $(wildcard tests/bpf/test_*.c)
 BPFT_BINS := $(patsubst tests/bpf/%.c,$(OUT)/tests/bpf/%,$(BPFT_SRCS))
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(OUT)/fuzz/%,$(FUZZ_SRCS))
+FUZZ_SECONDS ?= 20
+# Helpers the netns cases run (tests/net/NAME.c -> $(OUT)/tests/net_NAME).
+NET_HELPERS := $(patsubst tests/net/%.c,$(OUT)/tests/net_%,$(wildcard tests/net/*.c))
 BENCH_SRCS := $(wildcard tools/bench/*.c)
 BENCH_BINS := $(patsubst tools/bench/%.c,$(OUT)/bench/%,$(BENCH_SRCS))
 
@@ -82,6 +88,11 @@ help:
 	@echo '  check-tools    report clang, bpftool and libbpf versions'
 	@echo '  test           every test; ends with "N passed, N failed"'
 	@echo '  SAN=1 test     the same under ASan + UBSan'
+	@echo '  unit-test      only the cmocka unit tests (tests/unit)'
+	@echo '  bpf-test       only the BPF_PROG_TEST_RUN tables (tests/bpf); needs root'
+	@echo '  fuzz-test      only the fuzz targets, FUZZ_SECONDS (20) each'
+	@echo '  net-test       only the netns cases (tests/net), or CASES="name ..."; needs root'
+	@echo '  fuzz           build the fuzz targets'
 	@echo '  demo           a throwaway netns world showing the guard at work'
 	@echo '  bench          per-packet cost of the guard programs vs no-op'
 	@echo '  bench-dot      DoT forwarders side by side: dotguard, Stubby, unbound'
@@ -91,7 +102,7 @@ help:
 	@echo '                 sysusers.d entry (the dotguard user), man pages'
 	@echo '  uninstall      remove them again (a config you changed stays)'
 	@echo '  clean          remove build output'
-	@echo 'Variables: V=1 (show commands), SAN=1'
+	@echo 'Variables: V=1 (show commands), SAN=1, FUZZ_SECONDS, CASES (net-test)'
 	@echo '  install: DESTDIR, PREFIX (/usr/local), SBINDIR ($$(PREFIX)/sbin), SYSCONFDIR (/etc),'
 	@echo '           UNITDIR ($$(PREFIX)/lib/systemd/system), SYSUSERSDIR ($$(PREFIX)/lib/sysusers.d),'
 	@echo '           MANDIR ($$(PREFIX)/share/man)'
@@ -127,17 +138,24 @@ vmlinux:
 $(OUT) $(OUT)/user $(OUT)/tests $(OUT)/tests/unit $(OUT)/tests/bpf $(OUT)/fuzz $(OUT)/bench:
 	$(Q)mkdir -p $@
 
-$(OUT)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) vmlinux.h | $(OUT)
+$(OUT)/%.bpf.o: bpf/%.bpf.c $(OUT)/%.bpf.o.d vmlinux.h | $(OUT)
 	$(call msg,BPF,$@)
-	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(Q)$(CLANG) $(BPF_CFLAGS) $(DEPFLAGS) -c $< -o $@
+	$(Q)touch $@ # clang writes the .d after the object: keep the object newer
 
+# bpftool's messages are noise when it works and the answer when it does
+# not: kept aside, shown only on failure.
 $(OUT)/%.skel.h: $(OUT)/%.bpf.o
 	$(call msg,SKEL,$@)
-	$(Q)$(BPFTOOL) gen skeleton $< name dg_$(subst guard_,,$*) > $@ 2>/dev/null
+	$(Q)$(BPFTOOL) gen skeleton $< name dg_$(subst guard_,,$*) > $@ 2> $@.err || \
+		{ cat $@.err >&2; rm -f $@.err; echo "error: bpftool gen skeleton $< failed" >&2; exit 1; }
+	$(Q)rm -f $@.err
 
-$(OUT)/user/%.o: user/%.c $(wildcard user/*.h) $(wildcard include/dotguard/*.h) $(SKELS) | $(OUT)/user
+# Skeletons are order-only: the first build waits for them (loader.h
+# includes them); after that the .d files say who includes which.
+$(OUT)/user/%.o: user/%.c $(OUT)/user/%.o.d | $(OUT)/user $(SKELS)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(LIB): $(filter-out $(OUT)/user/main.o,$(USER_OBJS))
 	$(call msg,AR,$@)
@@ -152,21 +170,22 @@ $(OUT)/dotguard: $(OUT)/user/main.o $(LIB)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-$(OUT)/tests/unit/test_%: tests/unit/test_%.c tests/bpf/*.h $(LIB) | $(OUT)/tests/unit
+$(OUT)/tests/unit/test_%: tests/unit/test_%.c $(OUT)/tests/unit/test_%.d $(LIB) | $(OUT)/tests/unit $(SKELS)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< $(LIB) -lcmocka $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) $(LDFLAGS) $< $(LIB) -lcmocka $(LDLIBS) -o $@
 
-$(OUT)/tests/bpf/test_%: tests/bpf/test_%.c tests/bpf/*.h $(SKELS) $(LIB) | $(OUT)/tests/bpf
+$(OUT)/tests/bpf/test_%: tests/bpf/test_%.c $(OUT)/tests/bpf/test_%.d $(LIB) | $(OUT)/tests/bpf $(SKELS)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Itests/bpf $(LDFLAGS) $< $(LIB) $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -Itests/bpf $(LDFLAGS) $< $(LIB) $(LDLIBS) -o $@
 
 # Helpers the netns integration tests run (tests/net/cases/*.sh).
-$(OUT)/tests/net_%: tests/net/%.c | $(OUT)/tests
+$(OUT)/tests/net_%: tests/net/%.c $(OUT)/tests/net_%.d | $(OUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< -lbpf -o $@
+	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) $(LDFLAGS) $< -lbpf -o $@
 
 # libFuzzer targets are always built with clang and its sanitizers; each
-# links the sources its parser needs (FUZZ_SRCS_<name>).
+# links the sources its parser needs (FUZZ_SRCS_<name>), compiled one
+# object each under $(FUZZ_OBJ) so each gets its own .d file.
 FUZZ_SRCS_fuzz_config := user/config.c user/digest.c user/log.c
 FUZZ_SRCS_fuzz_parse :=
 FUZZ_SRCS_fuzz_dns := user/dns_wire.c user/log.c
@@ -174,19 +193,47 @@ FUZZ_SRCS_fuzz_frame := user/frame.c
 FUZZ_SRCS_fuzz_reasm := user/frame.c user/reasm.c
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -Iinclude -Iuser -I. \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-.SECONDEXPANSION:
-$(OUT)/fuzz/%: tests/fuzz/%.c $(wildcard tests/fuzz/*.h) $(BPF_HDRS) $(wildcard user/*.h) $$(FUZZ_SRCS_$$*) | $(OUT)/fuzz
-	$(call msg,FUZZ,$@)
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(FUZZ_SRCS_$*) $(LDLIBS) -o $@
-
-$(OUT)/bench/%: tools/bench/%.c $(SKELS) $(LIB) | $(OUT)/bench
+FUZZ_OBJ := $(OUT)/fuzz-obj
+FUZZ_OBJS := $(sort $(patsubst %.c,$(FUZZ_OBJ)/%.o,$(FUZZ_SRCS) \
+	$(foreach f,$(FUZZ_SRCS),$(FUZZ_SRCS_$(basename $(notdir $(f)))))))
+.SECONDARY: $(FUZZ_OBJS)
+$(FUZZ_OBJ)/%.o: %.c $(FUZZ_OBJ)/%.o.d
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Itests/bpf $(LDFLAGS) $< $(LIB) $(LDLIBS) -o $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(DEPFLAGS) -c $< -o $@
+	$(Q)touch $@ # as for the BPF objects
+
+.SECONDEXPANSION:
+# (No % in the second expansion: make would put the stem there.)
+$(OUT)/fuzz/%: $(FUZZ_OBJ)/tests/fuzz/%.o $$(foreach c,$$(FUZZ_SRCS_$$*),$(FUZZ_OBJ)/$$(basename $$(c)).o) | $(OUT)/fuzz
+	$(call msg,FUZZ,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $^ $(LDLIBS) -o $@
+
+$(OUT)/bench/%: tools/bench/%.c $(OUT)/bench/%.d $(LIB) | $(OUT)/bench $(SKELS)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -Itests/bpf $(LDFLAGS) $< $(LIB) $(LDLIBS) -o $@
 
 fuzz: $(FUZZ_BINS)
 
-test: dotguard $(UNIT_BINS) $(BPFT_BINS) $(FUZZ_BINS) $(OUT)/tests/net_sockcookie
-	$(Q)OUT=$(OUT) SAN=$(SAN) tests/run.sh
+# Each tier alone, through the same runner as `make test`, so each ends
+# with the same "N passed, N failed" line and fails as it does.
+RUN_TESTS = OUT=$(OUT) SAN=$(SAN) FUZZ_SECONDS=$(FUZZ_SECONDS) tests/run.sh
+
+test: dotguard $(UNIT_BINS) $(BPFT_BINS) $(FUZZ_BINS) $(NET_HELPERS)
+	$(Q)$(RUN_TESTS)
+
+unit-test: $(UNIT_BINS)
+	$(Q)$(RUN_TESTS) unit
+
+bpf-test: $(BPFT_BINS)
+	$(Q)$(RUN_TESTS) bpf
+
+fuzz-test: $(FUZZ_BINS)
+	$(Q)$(RUN_TESTS) fuzz
+
+# CASES="redirect_host dot_answers": only those tests/net/cases.
+net-test: dotguard $(NET_HELPERS)
+	$(Q)NET_CASES='$(CASES)' $(RUN_TESTS) net
 
 bench: dotguard $(BENCH_BINS)
 	$(Q)for b in $(BENCH_BINS); do $$b || exit 1; done
@@ -271,3 +318,12 @@ uninstall:
 clean:
 	$(call msg,CLEAN,)
 	$(Q)rm -rf .output .output-san dotguard
+
+# What each object and test binary was built from (DEPFLAGS). Each .d
+# is also a prerequisite of its target, named here so that make does not
+# take it for an intermediate file: a missing one (a tree built before
+# DEPFLAGS, a deleted file) rebuilds its target once, which writes it.
+DEPFILES := $(addsuffix .d,$(BPF_OBJS) $(USER_OBJS) $(UNIT_BINS) $(BPFT_BINS) \
+	$(NET_HELPERS) $(FUZZ_OBJS) $(BENCH_BINS))
+$(DEPFILES):
+include $(wildcard $(DEPFILES))

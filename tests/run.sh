@@ -1,21 +1,46 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-# Runs every test tier (unit, BPF, fuzz, install, netns integration) and
-# ends with one line: "N passed, N failed[, N skipped]". Called by `make test`.
+# Runs the test tiers and ends with one line: "N passed, N failed[, N
+# skipped]". Called by `make test` (every tier) and `make unit-test`,
+# `bpf-test`, `fuzz-test`, `net-test` (one each).
+#
+#   tests/run.sh [TIER...]    TIER: unit bpf fuzz install ansible net
+#                             (default: all, in that order)
+#
+# Environment: OUT (build dir, default .output), SAN, FUZZ_SECONDS
+# (default 20), NET_CASES (names of tests/net/cases to run; default all),
+# DOTGUARD (binary, default ./dotguard).
 set -u
 cd "$(dirname "$0")/.." || exit 1
 OUT=${OUT:-.output}
 FUZZ_SECONDS=${FUZZ_SECONDS:-20}
 export DOTGUARD=${DOTGUARD:-$PWD/dotguard}
+TIERS=(unit bpf fuzz install ansible net)
 passed=0 failed=0 skipped=0
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
-report() { # suite name passed failed [skipped-reason]
+want=()
+for t in "$@"; do
+	[[ " ${TIERS[*]} " == *" $t "* ]] ||
+		{ echo "tests/run.sh: no tier '$t' (tiers: ${TIERS[*]})" >&2; exit 2; }
+	want+=("$t")
+done
+[ ${#want[@]} -gt 0 ] || want=("${TIERS[@]}")
+
+# wanted TIER: whether this run includes TIER.
+wanted()
+{
+	[[ " ${want[*]} " == *" $1 "* ]]
+}
+
+# A failing test's whole log is printed: the cause is often far from the
+# end (a daemon's first error, a sanitizer report before the summary).
+report() { # suite name passed failed
 	passed=$((passed + $3)) failed=$((failed + $4))
 	if [ "$4" -gt 0 ]; then
 		echo "[$1] $2: $3 passed, $4 failed"
-		sed 's/^/    /' "$log" | tail -n 60
+		sed 's/^/    /' "$log"
 	else
 		echo "[$1] $2: $3 passed"
 	fi
@@ -32,7 +57,7 @@ count_line() {
 		grep -Eo '[0-9]+ passed, [0-9]+ failed' | tr -dc '0-9 \n' | awk '{print $1, $2}'
 }
 
-for src in tests/unit/test_*.c; do
+wanted unit && for src in tests/unit/test_*.c; do
 	[ -e "$src" ] || continue
 	name=$(basename "$src" .c)
 	"$OUT/tests/unit/$name" >"$log" 2>&1
@@ -45,7 +70,7 @@ for src in tests/unit/test_*.c; do
 	report unit "$name" "$p" "$f"
 done
 
-for src in tests/bpf/test_*.c; do
+wanted bpf && for src in tests/bpf/test_*.c; do
 	[ -e "$src" ] || continue
 	name=$(basename "$src" .c)
 	if [ "$(id -u)" -ne 0 ]; then
@@ -60,7 +85,7 @@ for src in tests/bpf/test_*.c; do
 	report bpf "$name" "$p" "$f"
 done
 
-for src in tests/fuzz/fuzz_*.c; do
+wanted fuzz && for src in tests/fuzz/fuzz_*.c; do
 	[ -e "$src" ] || continue
 	name=$(basename "$src" .c)
 	corpus=$(mktemp -d)
@@ -83,6 +108,7 @@ done
 script_tier()
 {
 	local tier=$1 name=$2 script=$3 rc p f
+	wanted "$tier" || return 0
 	[ -x "$script" ] || return 0
 	OUT=$OUT SAN=${SAN:-0} "$script" >"$log" 2>&1
 	rc=$?
@@ -102,19 +128,28 @@ script_tier install test_install tests/install/test_install.sh
 # systemd for the service tasks. Needs root; never touches the real /.
 script_tier ansible test_role tests/ansible/test_role.sh
 
-if [ -x tests/net/run.sh ]; then
+if wanted net && [ -x tests/net/run.sh ]; then
 	if [ "$(id -u)" -ne 0 ]; then
 		skip net "integration" "needs root for network namespaces"
 	else
-		tests/net/run.sh >"$log" 2>&1
-		rc=$?
-		grep -E '^\[[^]]+\] (PASS|SKIP|FAIL)' "$log" | sed 's/^/  /'
+		# NET_CASES is a list of names: split on blanks on purpose.
+		# shellcheck disable=SC2086
+		set -- ${NET_CASES:-}
+		# Shown as it runs; the runner prints each failing case's whole
+		# log under its FAIL line, so nothing is printed again here.
+		tests/net/run.sh "$@" 2>&1 | tee "$log" | sed 's/^/  /'
+		rc=${PIPESTATUS[0]}
 		read -r p f <<<"$(count_line)"
 		p=${p:-0} f=${f:-0}
 		s=$(grep -Eo '[0-9]+ skipped' "$log" | tail -n 1 | grep -Eo '[0-9]+')
 		skipped=$((skipped + ${s:-0}))
 		[ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1
-		report net "integration" "$p" "$f"
+		passed=$((passed + p)) failed=$((failed + f))
+		if [ "$f" -gt 0 ]; then
+			echo "[net] integration: $p passed, $f failed"
+		else
+			echo "[net] integration: $p passed"
+		fi
 	fi
 fi
 

@@ -15,6 +15,8 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+#include <wolfssl/options.h>
+#include <wolfssl/wolfcrypt/coding.h>
 
 #include "dotguard/pins.h"
 #include "config.h"
@@ -589,50 +591,30 @@ static void parse_ifaces(struct cfg_state *st, const struct cfg_key *key,
 	}
 }
 
-static int b64_value(char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
-/* Strict base64 (RFC 4648, padding optional) of exactly 32 bytes. */
+/*
+ * Strict base64 (RFC 4648, padding optional) of exactly 32 bytes.
+ * wolfCrypt's decoder is lenient: it skips whitespace, ignores anything
+ * after the padding or an unpadded tail, and accepts nonzero leftover
+ * bits. So the text must be the canonical encoding of what it decodes
+ * to, with its one '=' or without it.
+ */
 static bool b64_decode_sha256(const char *s, uint8_t out[32])
 {
-	size_t len = strlen(s), pad = 0, n = 0, i;
-	unsigned int acc = 0, bits = 0;
-	int v;
+	byte text[44], canon[45];
+	byte bin[34];	/* Base64_Decode wants 33 bytes' room for 44 chars */
+	word32 n = sizeof(bin), m = sizeof(canon);
+	size_t len = strlen(s);
 
-	while (len && s[len - 1] == '=' && pad < 3) {
-		len--;
-		pad++;
-	}
-	if (pad > 2 || (pad && (len + pad) % 4))
+	if (len != 43 && len != 44)
 		return false;
-	for (i = 0; i < len; i++) {
-		v = b64_value(s[i]);
-		if (v < 0)
-			return false;
-		acc = (acc << 6) | (unsigned int)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			if (n == 32)
-				return false;
-			out[n++] = (uint8_t)(acc >> bits);
-			acc &= (1u << bits) - 1;
-		}
-	}
-	/* Leftover bits must be zero padding of the last byte. */
-	return n == 32 && bits < 6 && !acc;
+	text[43] = '=';			/* the padding, if s left it out */
+	memcpy(text, s, len);
+	if (Base64_Decode(text, sizeof(text), bin, &n) || n != 32 ||
+	    Base64_Encode_NoNl(bin, 32, canon, &m) || m != sizeof(text) ||
+	    memcmp(canon, text, sizeof(text)))
+		return false;
+	memcpy(out, bin, 32);
+	return true;
 }
 
 static void parse_pin(struct cfg_state *st, const struct cfg_key *key,

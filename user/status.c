@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <inttypes.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "config.h"
 #include "json.h"
 #include "status.h"
+#include "status_fields.h"
 
 #define DG_NAME_OF(sym, name, doc) name,
 static const char *const reason_names[] = { DG_REASONS(DG_NAME_OF) };
@@ -78,81 +80,203 @@ static __u64 rtt_bucket_le(int b)
 	return 64ull << b;
 }
 
-/* The running config's SHA-256 in hex; "" when it came from no file. */
-static const char *config_hex(const struct dg_daemon_stats *d, char out[65])
+/*
+ * The field tables of status_fields.h, as data. Every byte of the two
+ * stats structs is either a row or listed as shown by hand: a field
+ * appended to abi.h without a row fails the build here.
+ */
+enum field_kind {
+	DG_FIELD_COUNTER,
+	DG_FIELD_GAUGE,
+	DG_FIELD_TIME,
+	DG_FIELD_SHA256,
+};
+
+#define FIELD_SIZE_COUNTER 8
+#define FIELD_SIZE_GAUGE 8
+#define FIELD_SIZE_TIME 8
+#define FIELD_SIZE_SHA256 32
+
+struct status_field {
+	size_t off;		/* in struct dg_daemon_stats or dg_upstream_stats */
+	enum field_kind kind;
+	const char *json;	/* key; "obj.key" nests it in obj */
+	const char *prom;	/* metric name */
+	const char *labels;	/* "k=\"v\",..." or "" */
+	const char *line;	/* text line it goes on; NULL: a table column */
+	const char *text;	/* its words on that line, or the column heading */
+	const char *help;
+};
+
+#define DAEMON_ROW(f, k, j, p, l, ln, t, h) \
+	{ offsetof(struct dg_daemon_stats, f), DG_FIELD_##k, j, p, l, ln, t, h },
+#define UPSTREAM_ROW(f, k, j, p, l, col, h) \
+	{ offsetof(struct dg_upstream_stats, f), DG_FIELD_##k, j, p, l, NULL, col, h },
+static const struct status_field daemon_fields[] = { DG_DAEMON_FIELDS(DAEMON_ROW) };
+static const struct status_field upstream_fields[] = { DG_UPSTREAM_FIELDS(UPSTREAM_ROW) };
+#undef DAEMON_ROW
+#undef UPSTREAM_ROW
+
+#define N_DAEMON_FIELDS ((int)(sizeof(daemon_fields) / sizeof(daemon_fields[0])))
+#define N_UPSTREAM_FIELDS ((int)(sizeof(upstream_fields) / sizeof(upstream_fields[0])))
+
+#define DAEMON_MEMBER_SIZE(f) + sizeof(((struct dg_daemon_stats *)0)->f)
+#define DAEMON_ROW_SIZE(f, k, ...) DAEMON_MEMBER_SIZE(f)
+#define DAEMON_ROW_KIND(f, k, ...)                                             \
+	_Static_assert(sizeof(((struct dg_daemon_stats *)0)->f) == FIELD_SIZE_##k, \
+		       "status_fields.h: dg_daemon_stats." #f " is not a " #k);
+DG_DAEMON_FIELDS(DAEMON_ROW_KIND)
+_Static_assert(0 DG_DAEMON_FIELDS(DAEMON_ROW_SIZE)
+	       DG_DAEMON_FIELDS_BY_HAND(DAEMON_MEMBER_SIZE) ==
+	       sizeof(struct dg_daemon_stats),
+	       "a field of struct dg_daemon_stats has no row in status_fields.h");
+
+#define UPSTREAM_MEMBER_SIZE(f) + sizeof(((struct dg_upstream_stats *)0)->f)
+#define UPSTREAM_ROW_SIZE(f, k, ...) UPSTREAM_MEMBER_SIZE(f)
+#define UPSTREAM_ROW_KIND(f, k, ...)                                           \
+	_Static_assert((DG_FIELD_##k == DG_FIELD_COUNTER ||                     \
+			DG_FIELD_##k == DG_FIELD_GAUGE) &&                     \
+		       sizeof(((struct dg_upstream_stats *)0)->f) == 8,        \
+		       "status_fields.h: dg_upstream_stats." #f ": only __u64 COUNTER or GAUGE");
+DG_UPSTREAM_FIELDS(UPSTREAM_ROW_KIND)
+_Static_assert(0 DG_UPSTREAM_FIELDS(UPSTREAM_ROW_SIZE)
+	       DG_UPSTREAM_FIELDS_BY_HAND(UPSTREAM_MEMBER_SIZE) ==
+	       sizeof(struct dg_upstream_stats),
+	       "a field of struct dg_upstream_stats has no row in status_fields.h");
+
+static __u64 field_u64(const void *base, const struct status_field *f)
 {
+	__u64 v;
+
+	memcpy(&v, (const char *)base + f->off, sizeof(v));
+	return v;
+}
+
+/* A SHA256 field in hex; "" when all zero (nothing was hashed). */
+static const char *field_hex(const void *base, const struct status_field *f,
+			     char out[65])
+{
+	const __u8 *b = (const __u8 *)base + f->off;
 	bool any = false;
 	int i;
 
-	for (i = 0; i < (int)sizeof(d->config_sha256); i++) {
-		snprintf(out + 2 * i, 3, "%02x", d->config_sha256[i]);
-		any |= d->config_sha256[i] != 0;
+	for (i = 0; i < 32; i++) {
+		snprintf(out + 2 * i, 3, "%02x", b[i]);
+		any |= b[i] != 0;
 	}
 	if (!any)
 		out[0] = '\0';
 	return out;
 }
 
-static void text_daemon(FILE *out, const struct dg_snapshot *s)
+static bool same_line(const struct status_field *a, const struct status_field *b)
 {
-	const struct dg_daemon_stats *d = &s->daemon;
-	const struct dg_upstream_stats *u;
+	return !strcmp(a->line, b->line);
+}
+
+static bool same_metric(const struct status_field *a, const struct status_field *b)
+{
+	return !strcmp(a->prom, b->prom);
+}
+
+/* "obj.key" rows of one obj; a plain key is in no group. */
+static bool same_obj(const struct status_field *a, const struct status_field *b)
+{
+	const char *da = strchr(a->json, '.'), *db = strchr(b->json, '.');
+
+	return da && db && da - a->json == db - b->json &&
+	       !strncmp(a->json, b->json, da - a->json);
+}
+
+/* Whether row i is the first of its group: groups print where they
+ * first appear, all their rows together. */
+static bool first_of_group(const struct status_field *t, int i,
+			   bool (*same)(const struct status_field *,
+					const struct status_field *))
+{
+	int k;
+
+	for (k = 0; k < i; k++)
+		if (same(&t[k], &t[i]))
+			return false;
+	return true;
+}
+
+static void text_field(FILE *out, const struct dg_snapshot *s, const void *base,
+		       const struct status_field *f)
+{
+	__u64 v = f->kind == DG_FIELD_SHA256 ? 0 : field_u64(base, f);
 	char hex[65];
-	__u64 hb_age;
-	int i, f;
+
+	switch (f->kind) {
+	case DG_FIELD_TIME:
+		if (!v)
+			fprintf(out, "%s never", f->text);
+		else
+			fprintf(out, "%s %llu s ago", f->text,
+				(__u64)s->taken.tv_sec > v ? s->taken.tv_sec - v : 0);
+		break;
+	case DG_FIELD_SHA256:
+		field_hex(base, f, hex);
+		fprintf(out, "%s %s", f->text, hex[0] ? hex : "none");
+		break;
+	default:
+		fprintf(out, "%llu %s", v, f->text);
+	}
+}
+
+static void text_fields(FILE *out, const struct dg_snapshot *s)
+{
+	const struct status_field *t = daemon_fields;
+	int i, k;
+
+	for (i = 0; i < N_DAEMON_FIELDS; i++) {
+		if (!first_of_group(t, i, same_line))
+			continue;
+		fprintf(out, "%s: ", t[i].line);
+		for (k = i; k < N_DAEMON_FIELDS; k++) {
+			if (!same_line(&t[i], &t[k]))
+				continue;
+			if (k > i)
+				fputs(", ", out);
+			text_field(out, s, &s->daemon, &t[k]);
+		}
+		fputc('\n', out);
+	}
+}
+
+/* Column width: the heading, and at least 9 digits. */
+static int text_col_width(const struct status_field *f)
+{
+	int w = strlen(f->text);
+
+	return w > 9 ? w : 9;
+}
+
+static void text_upstreams(FILE *out, const struct dg_daemon_stats *d)
+{
+	const struct status_field *t = upstream_fields;
+	const struct dg_upstream_stats *u;
+	int i, c, f;
 	bool any;
 
-	if (!s->have_daemon) {
-		fputs("\ndaemon: none has run with these pins\n", out);
-		return;
-	}
-	hb_age = (__u64)s->taken.tv_sec > d->heartbeat ? s->taken.tv_sec - d->heartbeat : 0;
-	fprintf(out, "\ndaemon: pid %llu, %s (heartbeat %llu s ago), started %llu s ago\n",
-		d->pid, daemon_alive(s) ? "running" : "NOT RUNNING", hb_age,
-		(__u64)s->taken.tv_sec > d->started ? s->taken.tv_sec - d->started : 0);
-	fprintf(out, "queries %llu (%llu udp, %llu tcp, %llu redirected); answers %llu; cache %llu hits, %llu misses; hosts %llu\n",
-		d->queries_udp + d->queries_tcp + d->redirected_queries, d->queries_udp,
-		d->queries_tcp, d->redirected_queries,
-		d->answers, d->cache_hits, d->cache_misses, d->hosts_answers);
-	fprintf(out, "errors: %llu servfail, %llu formerr, %llu refused; %llu truncated; %llu in flight; %llu retries\n",
-		d->servfail, d->formerr, d->refused, d->truncated, d->inflight,
-		d->retries);
-	fprintf(out, "redirected by the guard: %llu queries, %llu answered; %llu frames dropped as not a query, %llu answers lost (no TX room), %llu frames lost before the daemon (RX ring full)\n",
-		d->redirected_queries, d->redirected_answers, d->redirected_bad_frames,
-		d->redirected_tx_drops, d->redirected_rx_drops);
-	if (d->link_events)
-		fprintf(out, "guarded links: %llu changes seen, guard re-applied\n",
-			d->link_events);
-	fprintf(out, "config: %s%s, read %llu s ago; reloads: %llu applied, %llu refused\n",
-		config_hex(d, hex)[0] ? "sha256 " : "built-in defaults",
-		hex, (__u64)s->taken.tv_sec > d->config_loaded ?
-			s->taken.tv_sec - d->config_loaded : 0,
-		d->reloads, d->reloads_refused);
-	fputs("upstream rtt:", out);
-	any = false;
-	for (i = 0; i < DG_RTT_BUCKETS; i++) {
-		if (!d->rtt_hist[i])
-			continue;
-		fprintf(out, "%s <%llu us %llu", any ? "," : "", rtt_bucket_le(i),
-			d->rtt_hist[i]);
-		any = true;
-	}
-	fputs(any ? "\n" : " none yet\n", out);
-
-	fprintf(out, "\n%-40s %-5s %9s %9s %8s %6s %8s %5s  %s\n", "UPSTREAM",
-		"STATE", "QUERIES", "ANSWERS", "RTT_MS", "FULL", "RESUMED",
-		"OPEN", "FAILURES");
+	fprintf(out, "\n%-40s %-5s", "UPSTREAM", "STATE");
+	for (c = 0; c < N_UPSTREAM_FIELDS; c++)
+		fprintf(out, " %*s", text_col_width(&t[c]), t[c].text);
+	fprintf(out, " %8s  %s\n", "RTT_MS", "FAILURES");
 	for (i = 0; i < (int)d->n_up && i < DG_MAX_UPSTREAMS; i++) {
 		char rtt[16] = "-";
 
 		u = &d->up[i];
+		fprintf(out, "%-40.*s %-5s", (int)sizeof(u->name), u->name,
+			up_state(u->state));
+		for (c = 0; c < N_UPSTREAM_FIELDS; c++)
+			fprintf(out, " %*llu", text_col_width(&t[c]),
+				field_u64(u, &t[c]));
 		if (u->answers)
 			snprintf(rtt, sizeof(rtt), "%.2f",
 				 (double)u->rtt_us_sum / u->answers / 1000.0);
-		fprintf(out, "%-40.*s %-5s %9llu %9llu %8s %6llu %8llu %5llu  ",
-			(int)sizeof(u->name), u->name, up_state(u->state),
-			u->queries, u->answers, rtt, u->handshakes_full,
-			u->handshakes_resumed, u->conns_open);
+		fprintf(out, " %8s  ", rtt);
 		any = false;
 		for (f = 0; f < DG_UPFAIL_MAX; f++) {
 			if (!u->fails[f])
@@ -163,6 +287,35 @@ static void text_daemon(FILE *out, const struct dg_snapshot *s)
 		}
 		fputs(any ? "\n" : "-\n", out);
 	}
+}
+
+static void text_daemon(FILE *out, const struct dg_snapshot *s)
+{
+	const struct dg_daemon_stats *d = &s->daemon;
+	__u64 hb_age;
+	bool any;
+	int i;
+
+	if (!s->have_daemon) {
+		fputs("\ndaemon: none has run with these pins\n", out);
+		return;
+	}
+	hb_age = (__u64)s->taken.tv_sec > d->heartbeat ? s->taken.tv_sec - d->heartbeat : 0;
+	fprintf(out, "\ndaemon: pid %llu, %s (heartbeat %llu s ago), started %llu s ago\n",
+		d->pid, daemon_alive(s) ? "running" : "NOT RUNNING", hb_age,
+		(__u64)s->taken.tv_sec > d->started ? s->taken.tv_sec - d->started : 0);
+	text_fields(out, s);
+	fputs("upstream rtt:", out);
+	any = false;
+	for (i = 0; i < DG_RTT_BUCKETS; i++) {
+		if (!d->rtt_hist[i])
+			continue;
+		fprintf(out, "%s <%llu us %llu", any ? "," : "", rtt_bucket_le(i),
+			d->rtt_hist[i]);
+		any = true;
+	}
+	fputs(any ? "\n" : " none yet\n", out);
+	text_upstreams(out, d);
 }
 
 static void render_text(FILE *out, const struct dg_snapshot *s,
@@ -215,11 +368,48 @@ static void render_text(FILE *out, const struct dg_snapshot *s,
 	text_daemon(out, s);
 }
 
+static void json_field(struct dg_json *j, const char *key, const void *base,
+		       const struct status_field *f)
+{
+	char hex[65];
+
+	if (f->kind == DG_FIELD_SHA256)
+		json_kv_str(j, key, field_hex(base, f, hex));
+	else
+		json_kv_u64(j, key, field_u64(base, f));
+}
+
+/* Table rows in order; "obj.key" rows nest in obj where obj first
+ * appears. */
+static void json_fields(struct dg_json *j, const void *base,
+			const struct status_field *t, int n)
+{
+	char obj[32];
+	const char *dot;
+	int i, k;
+
+	for (i = 0; i < n; i++) {
+		dot = strchr(t[i].json, '.');
+		if (!dot) {
+			json_field(j, t[i].json, base, &t[i]);
+			continue;
+		}
+		if (!first_of_group(t, i, same_obj))
+			continue;
+		snprintf(obj, sizeof(obj), "%.*s", (int)(dot - t[i].json), t[i].json);
+		json_key(j, obj);
+		json_obj_open(j);
+		for (k = i; k < n; k++)
+			if (same_obj(&t[i], &t[k]))
+				json_field(j, strchr(t[k].json, '.') + 1, base, &t[k]);
+		json_obj_close(j);
+	}
+}
+
 static void json_daemon(struct dg_json *j, const struct dg_snapshot *s)
 {
 	const struct dg_daemon_stats *d = &s->daemon;
 	const struct dg_upstream_stats *u;
-	char hex[65];
 	int i, f;
 
 	json_key(j, "daemon");
@@ -236,31 +426,7 @@ static void json_daemon(struct dg_json *j, const struct dg_snapshot *s)
 	json_kv_u64(j, "pid", d->pid);
 	json_kv_u64(j, "started", d->started);
 	json_kv_u64(j, "heartbeat", d->heartbeat);
-	json_kv_u64(j, "queries_udp", d->queries_udp);
-	json_kv_u64(j, "queries_tcp", d->queries_tcp);
-	json_kv_u64(j, "answers", d->answers);
-	json_kv_u64(j, "servfail", d->servfail);
-	json_kv_u64(j, "formerr", d->formerr);
-	json_kv_u64(j, "refused", d->refused);
-	json_kv_u64(j, "truncated", d->truncated);
-	json_kv_u64(j, "cache_hits", d->cache_hits);
-	json_kv_u64(j, "cache_misses", d->cache_misses);
-	json_kv_u64(j, "hosts_answers", d->hosts_answers);
-	json_kv_u64(j, "inflight", d->inflight);
-	json_kv_u64(j, "retries", d->retries);
-	json_kv_u64(j, "redirected_queries", d->redirected_queries);
-	json_kv_u64(j, "redirected_answers", d->redirected_answers);
-	json_kv_u64(j, "redirected_bad_frames", d->redirected_bad_frames);
-	json_kv_u64(j, "redirected_tx_drops", d->redirected_tx_drops);
-	json_kv_u64(j, "redirected_rx_drops", d->redirected_rx_drops);
-	json_kv_u64(j, "link_events", d->link_events);
-	json_key(j, "config");
-	json_obj_open(j);
-	json_kv_str(j, "sha256", config_hex(d, hex));
-	json_kv_u64(j, "loaded", d->config_loaded);
-	json_kv_u64(j, "reloads", d->reloads);
-	json_kv_u64(j, "reloads_refused", d->reloads_refused);
-	json_obj_close(j);
+	json_fields(j, d, daemon_fields, N_DAEMON_FIELDS);
 	json_key(j, "rtt_us_hist");
 	json_arr_open(j);
 	for (i = 0; i < DG_RTT_BUCKETS; i++) {
@@ -282,13 +448,8 @@ static void json_daemon(struct dg_json *j, const struct dg_snapshot *s)
 		json_key(j, "fallback");
 		json_bool(j, u->fallback);
 		json_kv_str(j, "state", up_state(u->state));
-		json_kv_u64(j, "queries", u->queries);
-		json_kv_u64(j, "answers", u->answers);
+		json_fields(j, u, upstream_fields, N_UPSTREAM_FIELDS);
 		json_kv_u64(j, "rtt_us_mean", u->answers ? u->rtt_us_sum / u->answers : 0);
-		json_kv_u64(j, "handshakes_full", u->handshakes_full);
-		json_kv_u64(j, "handshakes_resumed", u->handshakes_resumed);
-		json_kv_u64(j, "conns_open", u->conns_open);
-		json_kv_u64(j, "cleartext", u->cleartext);
 		json_key(j, "failures");
 		json_obj_open(j);
 		for (f = 0; f < DG_UPFAIL_MAX; f++)
@@ -403,68 +564,118 @@ static void prom_counter_family(FILE *out, const struct dg_snapshot *s,
 	}
 }
 
-static void prom_upstream_label(FILE *out, const struct dg_upstream_stats *u)
+static void prom_family(FILE *out, const struct status_field *f)
 {
-	char name[DG_UPSTREAM_NAME + 1];
+	fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", f->prom, f->help, f->prom,
+		f->kind == DG_FIELD_COUNTER ? "counter" : "gauge");
+}
 
-	snprintf(name, sizeof(name), "%.*s", (int)sizeof(u->name), u->name);
-	fputs("upstream=\"", out);
-	prom_label(out, name);
-	fputc('"', out);
+/* One sample of a table row: the upstream label (if any) first, then the
+ * row's labels; a SHA256 row is an info metric with the digest as label. */
+static void prom_field(FILE *out, const void *base, const struct status_field *f,
+		       const char *upstream)
+{
+	const char *sep = "{";
+	char hex[65];
+
+	fputs(f->prom, out);
+	if (upstream) {
+		fputs("{upstream=\"", out);
+		prom_label(out, upstream);
+		fputc('"', out);
+		sep = ",";
+	}
+	if (f->labels[0]) {
+		fprintf(out, "%s%s", sep, f->labels);
+		sep = ",";
+	}
+	if (f->kind == DG_FIELD_SHA256) {
+		fprintf(out, "%ssha256=\"%s\"", sep, field_hex(base, f, hex));
+		sep = ",";
+	}
+	if (sep[0] == ',')
+		fputc('}', out);
+	fprintf(out, " %llu\n", f->kind == DG_FIELD_SHA256 ? 1 : field_u64(base, f));
+}
+
+static void prom_fields(FILE *out, const struct dg_daemon_stats *d)
+{
+	const struct status_field *t = daemon_fields;
+	int i, k;
+
+	for (i = 0; i < N_DAEMON_FIELDS; i++) {
+		if (!first_of_group(t, i, same_metric))
+			continue;
+		prom_family(out, &t[i]);
+		for (k = i; k < N_DAEMON_FIELDS; k++)
+			if (same_metric(&t[i], &t[k]))
+				prom_field(out, d, &t[k], NULL);
+	}
+}
+
+static void prom_upstreams(FILE *out, const struct dg_daemon_stats *d)
+{
+	const struct status_field *t = upstream_fields;
+	char names[DG_MAX_UPSTREAMS][DG_UPSTREAM_NAME + 1];
+	int i, k, n, f;
+
+	n = d->n_up < DG_MAX_UPSTREAMS ? (int)d->n_up : DG_MAX_UPSTREAMS;
+	for (i = 0; i < n; i++)
+		snprintf(names[i], sizeof(names[i]), "%.*s",
+			 (int)sizeof(d->up[i].name), d->up[i].name);
+	fputs("# HELP dotguard_upstream_up 1 when the upstream is usable.\n"
+	      "# TYPE dotguard_upstream_up gauge\n", out);
+	for (i = 0; i < n; i++) {
+		fputs("dotguard_upstream_up{upstream=\"", out);
+		prom_label(out, names[i]);
+		fprintf(out, "\"} %d\n", d->up[i].state == DG_UP_UP);
+	}
+	for (k = 0; k < N_UPSTREAM_FIELDS; k++) {
+		if (!first_of_group(t, k, same_metric))
+			continue;
+		prom_family(out, &t[k]);
+		for (i = 0; i < n; i++)
+			for (f = k; f < N_UPSTREAM_FIELDS; f++)
+				if (same_metric(&t[k], &t[f]))
+					prom_field(out, &d->up[i], &t[f], names[i]);
+	}
+	/* Not _rtt_seconds_total: that would read as the histogram's. */
+	fputs("# HELP dotguard_upstream_round_trip_seconds_total Round trips of accepted answers, summed: over dotguard_upstream_answers_total, the mean.\n"
+	      "# TYPE dotguard_upstream_round_trip_seconds_total counter\n", out);
+	for (i = 0; i < n; i++) {
+		fputs("dotguard_upstream_round_trip_seconds_total{upstream=\"", out);
+		prom_label(out, names[i]);
+		fprintf(out, "\"} %.6f\n", d->up[i].rtt_us_sum / 1e6);
+	}
+	fputs("# HELP dotguard_upstream_failures_total Upstream failures by reason.\n"
+	      "# TYPE dotguard_upstream_failures_total counter\n", out);
+	for (i = 0; i < n; i++)
+		for (f = 0; f < DG_UPFAIL_MAX; f++) {
+			fputs("dotguard_upstream_failures_total{upstream=\"", out);
+			prom_label(out, names[i]);
+			fprintf(out, "\",reason=\"%s\"} %llu\n", upfail_names[f],
+				d->up[i].fails[f]);
+		}
 }
 
 static void prom_daemon(FILE *out, const struct dg_snapshot *s)
 {
 	const struct dg_daemon_stats *d = &s->daemon;
-	char hex[65];
 	__u64 cum = 0;
-	int i, f;
+	int i;
 
 	if (!s->have_daemon)
 		return;
 	fprintf(out, "# HELP dotguard_daemon_up 1 while the daemon's heartbeat is fresh.\n"
 		     "# TYPE dotguard_daemon_up gauge\ndotguard_daemon_up %d\n",
 		daemon_alive(s));
-	fprintf(out, "# HELP dotguard_config_info The running config's SHA-256 (empty: built-in defaults).\n"
-		     "# TYPE dotguard_config_info gauge\ndotguard_config_info{sha256=\"%s\"} 1\n",
-		config_hex(d, hex));
-	fprintf(out, "# HELP dotguard_reloads_total SIGHUPs, by whether the new config was applied.\n"
-		     "# TYPE dotguard_reloads_total counter\n"
-		     "dotguard_reloads_total{result=\"applied\"} %llu\n"
-		     "dotguard_reloads_total{result=\"refused\"} %llu\n",
-		d->reloads, d->reloads_refused);
-	fprintf(out, "# HELP dotguard_queries_total Client queries by transport.\n"
-		     "# TYPE dotguard_queries_total counter\n"
-		     "dotguard_queries_total{transport=\"udp\"} %llu\n"
-		     "dotguard_queries_total{transport=\"tcp\"} %llu\n",
-		d->queries_udp, d->queries_tcp);
-	fprintf(out, "# HELP dotguard_redirected_total Queries the guard redirected to the daemon, by outcome.\n"
-		     "# TYPE dotguard_redirected_total counter\n"
-		     "dotguard_redirected_total{outcome=\"query\"} %llu\n"
-		     "dotguard_redirected_total{outcome=\"answered\"} %llu\n"
-		     "dotguard_redirected_total{outcome=\"bad_frame\"} %llu\n"
-		     "dotguard_redirected_total{outcome=\"answer_lost\"} %llu\n"
-		     "dotguard_redirected_total{outcome=\"rx_lost\"} %llu\n",
-		d->redirected_queries, d->redirected_answers, d->redirected_bad_frames,
-		d->redirected_tx_drops, d->redirected_rx_drops);
-	fprintf(out, "# HELP dotguard_answers_total Answers sent to clients.\n"
-		     "# TYPE dotguard_answers_total counter\ndotguard_answers_total %llu\n",
-		d->answers);
-	fprintf(out, "# HELP dotguard_errors_total Error answers by RCODE, and truncations.\n"
-		     "# TYPE dotguard_errors_total counter\n"
-		     "dotguard_errors_total{kind=\"servfail\"} %llu\n"
-		     "dotguard_errors_total{kind=\"formerr\"} %llu\n"
-		     "dotguard_errors_total{kind=\"refused\"} %llu\n"
-		     "dotguard_errors_total{kind=\"truncated\"} %llu\n",
-		d->servfail, d->formerr, d->refused, d->truncated);
-	fprintf(out, "# HELP dotguard_cache_total Cache lookups by result.\n"
-		     "# TYPE dotguard_cache_total counter\n"
-		     "dotguard_cache_total{result=\"hit\"} %llu\n"
-		     "dotguard_cache_total{result=\"miss\"} %llu\n",
-		d->cache_hits, d->cache_misses);
-	fprintf(out, "# HELP dotguard_inflight Queries waiting on upstreams.\n"
-		     "# TYPE dotguard_inflight gauge\ndotguard_inflight %llu\n",
-		d->inflight);
+	fprintf(out, "# HELP dotguard_daemon_start_time_seconds When the daemon started, in Unix seconds.\n"
+		     "# TYPE dotguard_daemon_start_time_seconds gauge\n"
+		     "dotguard_daemon_start_time_seconds %llu\n", d->started);
+	fprintf(out, "# HELP dotguard_daemon_heartbeat_timestamp_seconds The daemon's last heartbeat (every second while alive), in Unix seconds.\n"
+		     "# TYPE dotguard_daemon_heartbeat_timestamp_seconds gauge\n"
+		     "dotguard_daemon_heartbeat_timestamp_seconds %llu\n", d->heartbeat);
+	prom_fields(out, d);
 	fputs("# HELP dotguard_upstream_rtt_seconds Upstream round trips.\n"
 	      "# TYPE dotguard_upstream_rtt_seconds histogram\n", out);
 	for (i = 0; i < DG_RTT_BUCKETS; i++) {
@@ -475,39 +686,7 @@ static void prom_daemon(FILE *out, const struct dg_snapshot *s)
 	}
 	fprintf(out, "dotguard_upstream_rtt_seconds_bucket{le=\"+Inf\"} %llu\n"
 		     "dotguard_upstream_rtt_seconds_count %llu\n", cum, cum);
-	fputs("# HELP dotguard_upstream_up 1 when the upstream is usable.\n"
-	      "# TYPE dotguard_upstream_up gauge\n", out);
-	for (i = 0; i < (int)d->n_up && i < DG_MAX_UPSTREAMS; i++) {
-		fputs("dotguard_upstream_up{", out);
-		prom_upstream_label(out, &d->up[i]);
-		fprintf(out, "} %d\n", d->up[i].state == DG_UP_UP);
-	}
-	fputs("# HELP dotguard_upstream_answers_total Answers accepted per upstream.\n"
-	      "# TYPE dotguard_upstream_answers_total counter\n", out);
-	for (i = 0; i < (int)d->n_up && i < DG_MAX_UPSTREAMS; i++) {
-		fputs("dotguard_upstream_answers_total{", out);
-		prom_upstream_label(out, &d->up[i]);
-		fprintf(out, "} %llu\n", d->up[i].answers);
-	}
-	fputs("# HELP dotguard_upstream_handshakes_total TLS handshakes, full or resumed.\n"
-	      "# TYPE dotguard_upstream_handshakes_total counter\n", out);
-	for (i = 0; i < (int)d->n_up && i < DG_MAX_UPSTREAMS; i++) {
-		fputs("dotguard_upstream_handshakes_total{", out);
-		prom_upstream_label(out, &d->up[i]);
-		fprintf(out, ",kind=\"full\"} %llu\n", d->up[i].handshakes_full);
-		fputs("dotguard_upstream_handshakes_total{", out);
-		prom_upstream_label(out, &d->up[i]);
-		fprintf(out, ",kind=\"resumed\"} %llu\n", d->up[i].handshakes_resumed);
-	}
-	fputs("# HELP dotguard_upstream_failures_total Upstream failures by reason.\n"
-	      "# TYPE dotguard_upstream_failures_total counter\n", out);
-	for (i = 0; i < (int)d->n_up && i < DG_MAX_UPSTREAMS; i++)
-		for (f = 0; f < DG_UPFAIL_MAX; f++) {
-			fputs("dotguard_upstream_failures_total{", out);
-			prom_upstream_label(out, &d->up[i]);
-			fprintf(out, ",reason=\"%s\"} %llu\n", upfail_names[f],
-				d->up[i].fails[f]);
-		}
+	prom_upstreams(out, d);
 }
 
 static void render_prometheus(FILE *out, const struct dg_snapshot *s)

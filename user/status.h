@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * `dotguard status` renderers: a human table, --json, --prometheus.
- * The output is a contract: tests assert its exact text.
+ * The output is a contract: tests assert its exact text. The daemon's
+ * counters are rendered from the one table in status_fields.h.
  */
 #ifndef DG_STATUS_H
 #define DG_STATUS_H

@@ -257,6 +257,14 @@ static void test_bad_values(void **state)
 		  "x.conf:2: SPKIPin=: expected sha256/ and the base64 of 32 bytes, got 'sha256/AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8g'" },
 		{ "[TLS]\nSPKIPin=a.example sha256/AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh*=\n",
 		  "x.conf:2: SPKIPin=: expected sha256/ and the base64 of 32 bytes, got 'sha256/AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh*='" },
+		/* Leftover bits set, text after the padding, padding inside:
+		 * what a lenient decoder (wolfCrypt's) would let through. */
+		{ "[TLS]\nSPKIPin=a.example sha256/AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh9=\n",
+		  "x.conf:2: SPKIPin=: expected sha256/ and the base64 of 32 bytes, got 'sha256/AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh9='" },
+		{ "[TLS]\nSPKIPin=a.example sha256/AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=AAAA\n",
+		  "x.conf:2: SPKIPin=: expected sha256/ and the base64 of 32 bytes, got 'sha256/AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=AAAA'" },
+		{ "[TLS]\nSPKIPin=a.example sha256/AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwd=Hh8\n",
+		  "x.conf:2: SPKIPin=: expected sha256/ and the base64 of 32 bytes, got 'sha256/AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwd=Hh8'" },
 		{ "[Guard]\nMode=blok\n",
 		  "x.conf:2: Mode=: expected redirect, drop or monitor, got 'blok'" },
 		{ "[Guard]\nMode=yes\n",
