@@ -49,9 +49,10 @@ const char *dg_state_name(enum dg_attach_state state)
 		[DG_STATE_ATTACHED] = "attached",
 		[DG_STATE_MISSING] = "missing",
 		[DG_STATE_REPLACED] = "replaced",
+		[DG_STATE_ELSEWHERE] = "other-netns",
 	};
 
-	return state <= DG_STATE_REPLACED ? names[state] : "unknown";
+	return state <= DG_STATE_ELSEWHERE ? names[state] : "unknown";
 }
 
 static int target_add(struct dg_target *t, int n, int max, const char *ifname,
@@ -137,6 +138,24 @@ void dg_guard_init(struct dg_guard *g, const char *pin_path)
 	snprintf(g->pin_path, sizeof(g->pin_path), "%s", pin_path);
 	g->lock_fd = g->policy_fd = g->attach_fd = g->counters_fd = -1;
 	g->own_fd = -1;
+}
+
+/* This process's network namespace, as the inode of its nsfs file (what
+ * `ip netns identify` and "net:[N]" in /proc name); 0 if unknown. */
+static __u32 netns_self(void)
+{
+	struct stat st;
+
+	return stat("/proc/self/ns/net", &st) ? 0 : (__u32)st.st_ino;
+}
+
+/* Was rec attached in a network namespace other than ours? An old record
+ * (0) is taken as ours, as before it was recorded. */
+static bool rec_elsewhere(const struct dg_attach *rec)
+{
+	__u32 self = netns_self();
+
+	return rec->netns_ino && self && rec->netns_ino != self;
 }
 
 static bool on_bpffs(const char *path)
@@ -556,6 +575,8 @@ enum dg_attach_state dg_guard_state(const struct dg_attach *rec)
 	struct xdp_program *p;
 	__u32 id;
 
+	if (rec_elsewhere(rec))
+		return DG_STATE_ELSEWHERE;
 	if (hook_is_tc(rec->hook)) {
 		if (tc_query_id(rec->ifindex, rec->hook, &id) || !id)
 			return DG_STATE_MISSING;
@@ -578,7 +599,7 @@ static int guard_detach_rec(const struct dg_attach *rec)
 	struct dg_link link;
 	int err;
 
-	if (dg_nl_link_get_index(rec->ifindex, &link) == -ENODEV) {
+	if (!rec_elsewhere(rec) && dg_nl_link_get_index(rec->ifindex, &link) == -ENODEV) {
 		log_info("interface %s (ifindex %u) is gone; nothing to detach there",
 			 rec->ifname, rec->ifindex);
 		return 0;
@@ -592,6 +613,10 @@ static int guard_detach_rec(const struct dg_attach *rec)
 		log_warn("interface %s: the %s program there is not dotguard's (expected program %u): left alone",
 			 rec->ifname, dg_hook_name(rec->hook), rec->prog_id);
 		return 0;
+	case DG_STATE_ELSEWHERE:
+		log_error("interface %s: dotguard's %s program was attached in another network namespace (net:[%u]): detach it there",
+			  rec->ifname, dg_hook_name(rec->hook), rec->netns_ino);
+		return -EXDEV;
 	case DG_STATE_ATTACHED:
 		break;
 	}
@@ -659,6 +684,25 @@ static int guard_zero_slot(struct dg_guard *g, __u32 slot)
 	return err;
 }
 
+/* One line naming the first attachment made in another network namespace,
+ * and -EXDEV; 0 when every record is ours. */
+static int guard_refuse_elsewhere(const struct dg_guard *g,
+				  const struct dg_attach rec[DG_MAX_SLOTS],
+				  const char *what)
+{
+	__u32 slot;
+
+	for (slot = 0; slot < DG_MAX_SLOTS; slot++)
+		if ((rec[slot].flags & DG_ATTACH_USED) && rec_elsewhere(&rec[slot])) {
+			log_error("PinPath=%s: the guard on %s (%s) was attached in another network namespace (net:[%u], this is net:[%u]); cannot %s: run dotguard there (ip netns exec NAME dotguard ...) or use another PinPath=; nothing was changed",
+				  g->pin_path, rec[slot].ifname,
+				  dg_hook_name(rec[slot].hook), rec[slot].netns_ino,
+				  netns_self(), what);
+			return -EXDEV;
+		}
+	return 0;
+}
+
 static int guard_apply(struct dg_guard *g, const struct dg_config *cfg,
 		       const struct dg_target *t, int n, bool replace,
 		       bool keep_others)
@@ -671,15 +715,19 @@ static int guard_apply(struct dg_guard *g, const struct dg_config *cfg,
 	err = guard_maps_open(g);
 	if (err)
 		return err;
-	err = guard_write_policy(g, cfg);
-	if (err)
-		return err;
 	err = dg_guard_read_attach(g->pin_path, old);
 	if (err) {
 		log_error("reading attach records under %s: %s", g->pin_path,
 			  strerror(-err));
 		return err;
 	}
+	/* Before the policy: a guard elsewhere keeps its mode too. */
+	err = guard_refuse_elsewhere(g, old, "start a guard here");
+	if (err)
+		return err;
+	err = guard_write_policy(g, cfg);
+	if (err)
+		return err;
 
 	for (i = 0; i < n; i++) {
 		/* Same interface and hook as before: same slot, so counters
@@ -719,6 +767,7 @@ static int guard_apply(struct dg_guard *g, const struct dg_config *cfg,
 		rec.flags |= DG_ATTACH_USED;
 		rec.hook = t[i].hook;
 		rec.ifindex = t[i].ifindex;
+		rec.netns_ino = netns_self();
 		snprintf(rec.ifname, sizeof(rec.ifname), "%s", t[i].ifname);
 		if (hook_is_tc(t[i].hook))
 			err = guard_attach_tc(g, &t[i], slot, &rec);
@@ -771,6 +820,8 @@ int dg_guard_detach(struct dg_guard *g)
 	if (ret)
 		log_warn("no attach records under %s (%s): removing pins only",
 			 g->pin_path, strerror(-ret));
+	else if (guard_refuse_elsewhere(g, rec, "detach it from here"))
+		return -EXDEV;
 	/* Uplinks first: the capture end goes once nothing redirects to
 	 * it, its pair last of all. */
 	for (pass = 0; pass < 3; pass++)

@@ -43,6 +43,8 @@ enum dg_attach_state {
 	DG_STATE_ATTACHED = 0,	/* our program is where the record says */
 	DG_STATE_MISSING,	/* interface or program gone */
 	DG_STATE_REPLACED,	/* something else sits in our place */
+	DG_STATE_ELSEWHERE,	/* attached in another network namespace:
+				 * cannot be seen or removed from here */
 };
 
 /*
@@ -87,7 +89,10 @@ int dg_guard_targets_refresh(const struct dg_target *old, int n_old,
 			     struct dg_target *t, int max);
 
 /* Remove every recorded program (after checking it is ours) and every pin,
- * then the pin directory. Must hold the lock. Returns 0 or -errno. */
+ * then the pin directory. Must hold the lock. Refuses with -EXDEV, and
+ * removes nothing, when a program was attached in another network
+ * namespace: from here it can be neither seen nor removed, and without its
+ * pins nothing could ever remove it. Returns 0 or -errno. */
 int dg_guard_detach(struct dg_guard *g);
 
 /*

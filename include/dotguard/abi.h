@@ -115,7 +115,8 @@ struct dg_attach {
 	__u32 tc_handle;
 	__u32 tc_priority;
 	__u32 xdp_mode;		/* enum xdp_attach_mode (libxdp) */
-	__u32 _pad;
+	__u32 netns_ino;	/* the network namespace it was attached in
+				 * (its nsfs inode); 0: not recorded */
 	char ifname[DG_IFNAMSIZ]; /* name at attach time, for messages */
 };
 
