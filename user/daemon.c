@@ -11,9 +11,7 @@
 #include <sys/epoll.h>
 #include <dirent.h>
 
-#include "redirect_udp.h"
 #include "cache.h"
-#include "capture.h"
 #include "config.h"
 #include "daemon.h"
 #include "guard.h"
@@ -23,10 +21,10 @@
 #include "netlink.h"
 #include "loop.h"
 #include "pool.h"
+#include "redirect.h"
 #include "privs.h"
 #include "resolver.h"
 #include "stats.h"
-#include "steer.h"
 #include "stub.h"
 #include "tls.h"
 
@@ -35,26 +33,25 @@
 #define DAEMON_HOSTS "/etc/hosts"
 #define DAEMON_RETIRED_MAX 4	/* reloads within one query deadline */
 #define NS_PER_MS 1000000ull
+/* The config's interfaces, a steering point per gateway port, and the
+ * capture end's two. */
+#define DAEMON_TARGETS_MAX (DG_CFG_MAX_IFACES * 3 + 2)
 
 struct daemon {
 	const char *config_path;
 	struct dg_config *cfg;
 	struct dg_guard guard;
-	/* + a steer point per gateway port, + the capture end's two */
-	struct dg_target targets[DG_CFG_MAX_IFACES * 3 + 2];
+	struct dg_target targets[DAEMON_TARGETS_MAX];
 	int n_targets;
 	struct dg_loop loop;
 	struct dg_stats stats;
 	struct dg_resolver *res;
 	struct dg_stub *stub;
-	struct dg_capture cap;	/* host redirect mode; ifindex 0 when none */
-	bool steer;		/* TCP/53 steering points attached */
-	int n_listeners;	/* transparent TCP/53 listeners open (IPv4, IPv6) */
+	struct dg_redirect redirect;	/* what redirect mode needs besides the guard */
 	/* Pools replaced by a reload, freed once their queries are done. */
 	struct dg_pool *retired[DAEMON_RETIRED_MAX];
 	uint64_t retired_at[DAEMON_RETIRED_MAX];
 	struct dg_timer retire_timer;
-	struct dg_redirect_udp *rudp;
 	int nl_fd;		/* link events, -1 when not monitoring */
 	struct dg_io nl_io;
 	struct dg_defer reguard;	/* once per loop turn, however many events */
@@ -112,49 +109,6 @@ static void log_ready(const struct daemon *d, const char *what)
 	snprintf(status, sizeof(status), "guarding %s; mode %s", list,
 		 dg_mode_name(d->cfg->mode));
 	dg_notify_ready(status);
-}
-
-static void target_push(struct dg_target *t, int *n, const char *ifname,
-			int ifindex, enum dg_hook hook)
-{
-	memset(&t[*n], 0, sizeof(t[*n]));
-	snprintf(t[*n].ifname, sizeof(t[*n].ifname), "%s", ifname);
-	t[*n].ifindex = ifindex;
-	t[*n].hook = hook;
-	(*n)++;
-}
-
-/* Redirect mode's own attach points, added once the config is known
- * good: TCP/53 steering (tc ingress) on each gateway port, and in host
- * mode the capture veth, made or taken over here, with XDP for UDP and tc
- * ingress for TCP on its far end. */
-static int daemon_add_redirect_points(struct daemon *d, const struct dg_config *cfg,
-				      struct dg_target *t, int *n)
-{
-	bool host = false;
-	int i, n_conf = *n, err;
-
-	memset(&d->cap, 0, sizeof(d->cap));
-	d->steer = false;
-	if (cfg->mode != DG_MODE_REDIRECT)
-		return 0;
-	for (i = 0; i < n_conf; i++) {
-		host |= t[i].hook == DG_HOOK_TC_EGRESS;
-		if (t[i].hook == DG_HOOK_XDP_GATEWAY) {
-			target_push(t, n, t[i].ifname, t[i].ifindex, DG_HOOK_TC_STEER);
-			t[*n - 1].lan_port = true;
-			d->steer = true;
-		}
-	}
-	if (host) {
-		err = dg_capture_ensure(&d->cap);
-		if (err)
-			return err;
-		target_push(t, n, DG_CAPTURE_FAR, d->cap.far_ifindex, DG_HOOK_XDP_CAPTURE);
-		target_push(t, n, DG_CAPTURE_FAR, d->cap.far_ifindex, DG_HOOK_TC_STEER);
-		d->steer = true;
-	}
-	return d->steer ? dg_steer_routing(true) : 0;
 }
 
 static int daemon_allow_socket(void *arg, int fd);
@@ -247,198 +201,11 @@ static void daemon_reload_resolver(struct daemon *d, const struct dg_config *cfg
 	res->cfg = cfg;
 }
 
-/* RX queues of a link: one AF_XDP socket each. */
-static unsigned int link_rx_queues(const char *ifname)
-{
-	char path[64];
-	struct dirent *de;
-	unsigned int n = 0;
-	DIR *dir;
-
-	snprintf(path, sizeof(path), "/sys/class/net/%s/queues", ifname);
-	dir = opendir(path);
-	if (!dir)
-		return 1;
-	while ((de = readdir(dir)))
-		n += !strncmp(de->d_name, "rx-", 3);
-	closedir(dir);
-	return n ? n : 1;
-}
-
-/* AF_XDP sockets on every RX queue of t (the capture veth's far end, one
- * queue; a gateway port, each of its queues). */
-static int daemon_rudp_port(struct daemon *d, const struct dg_target *t)
-{
-	struct dg_link link;
-	__u32 slot;
-	int err;
-
-	err = dg_guard_slot_of(&d->guard, t->ifindex, t->hook, &slot);
-	if (!err)
-		err = dg_nl_link_get_index(t->ifindex, &link);
-	if (!err)
-		err = dg_redirect_udp_add(d->rudp, t->ifname, t->ifindex, slot,
-				    t->hook == DG_HOOK_XDP_CAPTURE ? 1 :
-					link_rx_queues(t->ifname),
-				    t->hook == DG_HOOK_XDP_CAPTURE ?
-					d->cap.near_mac : NULL,
-				    link.mtu ? link.mtu : 1500);
-	if (err)
-		log_error("interface %s: cannot take redirected queries: %s",
-			  t->ifname, strerror(-err));
-	return err;
-}
-
-static bool takes_redirects(const struct dg_target *t)
-{
-	return t->hook == DG_HOOK_XDP_CAPTURE || t->hook == DG_HOOK_XDP_GATEWAY;
-}
-
-/* Redirect mode: an AF_XDP socket on every queue the guard redirects to.
- * Until they exist, redirected queries are dropped, never passed. */
-static int daemon_rudp_open(struct daemon *d)
-{
-	int fd;
-
-	if (d->rudp)
-		return 0;
-	fd = dg_guard_xsks_fd(&d->guard);
-	if (fd < 0) {
-		log_error("the pinned XSKMAP under %s: %s", d->cfg->pin_path,
-			  strerror(errno));
-		return -errno;
-	}
-	d->rudp = dg_redirect_udp_new(&d->loop, d->res, fd);
-	if (!d->rudp) {
-		close(fd);
-		return -ENOMEM;
-	}
-	return 0;
-}
-
-/* Is there a target like t (same interface name and hook) among t[n]? */
-static bool target_listed(const struct dg_target *t, const struct dg_target *list, int n)
-{
-	int i;
-
-	for (i = 0; i < n; i++)
-		if (list[i].hook == t->hook && !strcmp(list[i].ifname, t->ifname))
-			return true;
-	return false;
-}
-
-/* Make the AF_XDP sockets match the redirect points t[n]: each one at
- * start, a port new in the config (reload), or re-created under its name
- * with a new index (the sockets bound to the old one hear nothing), gets
- * sockets; one no longer guarded loses them. Until a port has its sockets
- * the guard drops what it redirects there (fail closed). Returns the first
- * port's error, after trying them all. */
-static int daemon_rudp_sync(struct daemon *d, const struct dg_target *t, int n,
-			      const char *why_missing)
-{
-	int i, err, first = 0;
-
-	if (!d->rudp)
-		return 0;
-	for (i = 0; i < d->n_targets; i++)
-		if (takes_redirects(&d->targets[i]) &&
-		    !target_listed(&d->targets[i], t, n) &&
-		    dg_redirect_udp_remove(d->rudp, d->targets[i].ifname))
-			log_info("interface %s: %s; its AF_XDP sockets closed",
-				 d->targets[i].ifname, why_missing);
-	for (i = 0; i < n; i++) {
-		if (!takes_redirects(&t[i]) || t[i].ifindex <= 0 ||
-		    dg_redirect_udp_serves(d->rudp, t[i].ifname, t[i].ifindex))
-			continue;
-		dg_redirect_udp_remove(d->rudp, t[i].ifname);
-		err = daemon_rudp_port(d, &t[i]);
-		if (!err)
-			log_info("interface %s: AF_XDP sockets open on index %d",
-				 t[i].ifname, t[i].ifindex);
-		else if (!first)
-			first = err;
-	}
-	return first;
-}
-
-/* At start in Mode=redirect: the sockets of every redirect point. */
-static int daemon_rudp_init(struct daemon *d)
-{
-	int err;
-
-	if (d->cfg->mode != DG_MODE_REDIRECT)
-		return 0;
-	err = daemon_rudp_open(d);
-	return err ? err : daemon_rudp_sync(d, d->targets, d->n_targets, "");
-}
-
-/* Redirect mode: transparent listeners for steered TCP/53; then XDP may
- * pass TCP on to tc ingress. Until then the capture end drops it and a
- * gateway port hands it to AF_XDP, where it is dropped as not UDP. */
-static int daemon_steer_init(struct daemon *d)
-{
-	static const int families[] = { AF_INET, AF_INET6 };
-	int i, fd, err, n = 0;
-
-	if (!d->steer)
-		return 0;
-	for (i = 0; i < 2; i++) {
-		fd = dg_stub_listen_steered(d->stub, families[i]);
-		if (fd < 0) {
-			/* A host without IPv6 still steers IPv4; IPv6 TCP/53
-			 * then finds no listener and is dropped. */
-			log_warn("no transparent %s listener for TCP/53 (%s): those connections are dropped",
-				 i ? "IPv6" : "IPv4", strerror(-fd));
-			continue;
-		}
-		err = dg_guard_set_listener(&d->guard, i ? DG_LISTEN_V6 : DG_LISTEN_V4, fd);
-		if (err)
-			return err;
-		n++;
-	}
-	d->n_listeners = n;
-	return dg_guard_set_capture(&d->guard, d->cap.near_ifindex, n > 0);
-}
-
-/* After a reload in Mode=redirect: the capture end in the policy, AF_XDP
- * sockets on every redirect point, and (coming from another mode) the
- * TCP/53 listeners, as start-up does. The guard redirects already and
- * drops what finds no socket or listener yet (fail closed). */
-static void daemon_redirect_serve(struct daemon *d, const struct dg_target *t,
-				  int n, bool was_redirect)
-{
-	int err;
-
-	err = dg_guard_set_capture(&d->guard, d->cap.near_ifindex,
-				   was_redirect && d->n_listeners > 0);
-	if (!err)
-		err = daemon_rudp_open(d);
-	if (!err)
-		daemon_rudp_sync(d, t, n, "no longer in the config");
-	if (!err && !was_redirect)
-		err = daemon_steer_init(d);
-	if (err)
-		log_error("reload: redirect mode is not fully served (%s); what it cannot take is dropped",
-			  strerror(-err));
-}
-
-/* After a reload out of Mode=redirect: the guard drops or monitors now
- * and the capture path is detached; close what served it. Answers still
- * owed to caught queries are dropped and counted (redirected_tx_drops). */
-static void daemon_redirect_stop(struct daemon *d)
-{
-	daemon_rudp_sync(d, NULL, 0, "Mode= is no longer redirect");
-	dg_stub_close_steered(d->stub);
-	d->n_listeners = 0;
-	dg_guard_set_capture(&d->guard, 0, false);
-	dg_steer_routing(false);
-}
-
 /* SIGHUP: a new config takes effect without lifting the guard; a bad one
  * is refused and the running one stays. */
 static void daemon_reload(struct daemon *d)
 {
-	struct dg_target t[DG_CFG_MAX_IFACES * 3 + 2];
+	struct dg_target t[DAEMON_TARGETS_MAX];
 	struct dg_pool *new_pool = NULL;
 	struct dg_config *cfg;
 	int n, err;
@@ -464,7 +231,7 @@ static void daemon_reload(struct daemon *d)
 		log_error("reload refused: the new upstreams cannot be set up; keeping the running config");
 		goto out;
 	}
-	if (daemon_add_redirect_points(d, cfg, t, &n))
+	if (dg_redirect_plan(&d->redirect, cfg, t, &n, DAEMON_TARGETS_MAX))
 		goto out;
 	err = dg_guard_apply(&d->guard, cfg, t, n, false);
 	if (err) {
@@ -472,9 +239,10 @@ static void daemon_reload(struct daemon *d)
 		goto out;
 	}
 	if (cfg->mode == DG_MODE_REDIRECT)
-		daemon_redirect_serve(d, t, n, d->cfg->mode == DG_MODE_REDIRECT);
+		dg_redirect_reload(&d->redirect, d->targets, d->n_targets, t, n,
+				   d->cfg->mode == DG_MODE_REDIRECT);
 	else if (d->cfg->mode == DG_MODE_REDIRECT)
-		daemon_redirect_stop(d);
+		dg_redirect_stop(&d->redirect, d->targets, d->n_targets);
 	daemon_reload_resolver(d, cfg, new_pool);
 	new_pool = NULL;
 	free(d->cfg);
@@ -538,18 +306,18 @@ static bool daemon_link_matters(const struct dg_link *link, void *arg)
 static void daemon_reguard(struct dg_loop *l, struct dg_defer *df)
 {
 	struct daemon *d = (struct daemon *)((char *)df - offsetof(struct daemon, reguard));
-	struct dg_target t[DG_CFG_MAX_IFACES * 3 + 2];
+	struct dg_target t[DAEMON_TARGETS_MAX];
 	int n;
 
 	if (l->stop)
 		return;
 	n = dg_guard_targets_refresh(d->targets, d->n_targets, t, DG_CFG_MAX_IFACES * 2);
-	if (n < 0 || daemon_add_redirect_points(d, d->cfg, t, &n) ||
+	if (n < 0 || dg_redirect_plan(&d->redirect, d->cfg, t, &n, DAEMON_TARGETS_MAX) ||
 	    dg_guard_reguard(&d->guard, d->cfg, t, n)) {
 		log_error("link change: re-applying the guard failed; retried on the next link event");
 		return;
 	}
-	daemon_rudp_sync(d, t, n, "gone");
+	dg_redirect_sync(&d->redirect, d->targets, d->n_targets, t, n, "gone");
 }
 
 static void daemon_link_event(struct dg_loop *l, uint32_t events, void *arg)
@@ -583,7 +351,7 @@ static void daemon_heartbeat(struct dg_loop *l, struct dg_timer *t)
 
 	/* status tells a live daemon from a hung or dead one by this. */
 	dg_stat_set(&d->stats.s->heartbeat, (__u64)time(NULL));
-	dg_redirect_udp_poll_stats(d->rudp);
+	dg_redirect_poll(&d->redirect);
 	dg_timer_set(l, t, l->now + 1000000000ull);
 }
 
@@ -663,9 +431,8 @@ static int daemon_serve_init(struct daemon *d)
 	d->stub = dg_stub_new(&d->loop, res, cfg);
 	if (!d->stub)
 		return -EADDRNOTAVAIL;
-	err = daemon_rudp_init(d);
-	if (!err)
-		err = daemon_steer_init(d);
+	err = dg_redirect_start(&d->redirect, res, d->stub, d->targets,
+				d->n_targets, cfg->mode == DG_MODE_REDIRECT);
 	if (err)
 		return err;
 	dg_pool_start(res->pool);
@@ -684,7 +451,7 @@ static void daemon_serve_fini(struct daemon *d)
 	if (res) {
 		dg_pool_free(res->pool);
 		/* After the pool: the answers it still owed are dropped. */
-		dg_redirect_udp_free(d->rudp);
+		dg_redirect_free(&d->redirect);
 		dg_cache_free(res->cache);
 		dg_hosts_free(res->hosts);
 		free(res);
@@ -713,6 +480,7 @@ int dg_daemon_run(const char *config_path)
 	/* Teardown cancels it whatever point start-up reached. */
 	dg_timer_init(&d->heartbeat, daemon_heartbeat);
 	dg_guard_init(&d->guard, "");
+	dg_redirect_init(&d->redirect, &d->guard, &d->loop);
 	if (dg_loop_init(&d->loop)) {
 		log_error("epoll: %s", strerror(errno));
 		goto out;
@@ -722,9 +490,10 @@ int dg_daemon_run(const char *config_path)
 	dg_guard_init(&d->guard, d->cfg->pin_path);
 	if (dg_guard_lock(&d->guard, true))
 		goto out;
-	if (daemon_add_redirect_points(d, d->cfg, d->targets, &d->n_targets) ||
+	if (dg_redirect_plan(&d->redirect, d->cfg, d->targets, &d->n_targets,
+			     DAEMON_TARGETS_MAX) ||
 	    dg_guard_apply(&d->guard, d->cfg, d->targets, d->n_targets, true) ||
-	    dg_guard_set_capture(&d->guard, d->cap.near_ifindex, false)) {
+	    dg_redirect_aim(&d->redirect)) {
 		dg_guard_abandon(&d->guard);
 		goto out;
 	}

@@ -18,8 +18,7 @@
 #include <xdp/libxdp.h>
 
 #include "dotguard/pins.h"
-#include "capture.h"
-#include "steer.h"
+#include "redirect.h"
 #include "guard.h"
 #include "loader.h"
 #include "log.h"
@@ -638,21 +637,14 @@ static int detach_pass(__u32 hook)
 	return hook == DG_HOOK_XDP_CAPTURE ? 2 : hook == DG_HOOK_TC_STEER ? 1 : 0;
 }
 
-/* A record, and for the capture hook the veth pair we created for it. */
+/* A record, and for the capture hook the veth pair made for it. */
 static int guard_detach_point(const struct dg_attach *rec)
 {
-	int err = guard_detach_rec(rec), e;
+	int err = guard_detach_rec(rec);
 
 	if (rec->hook != DG_HOOK_XDP_CAPTURE)
 		return err;
-	e = dg_capture_remove();
-	if (e)
-		log_error("removing the capture pair %s: %s", DG_CAPTURE_NEAR,
-			  strerror(-e));
-	else
-		log_info("capture pair %s <-> %s removed", DG_CAPTURE_NEAR,
-			 DG_CAPTURE_FAR);
-	return err ? err : e;
+	return dg_redirect_detach(true) ? -EIO : err;
 }
 
 static bool rec_matches(const struct dg_attach *rec, const struct dg_target *t)
@@ -847,7 +839,7 @@ int dg_guard_detach(struct dg_guard *g)
 	}
 	closedir(dir);
 	/* Last: with no program left, nothing is marked for it. */
-	if (dg_steer_routing(false))
+	if (dg_redirect_detach(false))
 		err = -EIO;
 	if (!err && rmdir(g->pin_path)) {
 		log_error("removing %s: %s", g->pin_path, strerror(errno));
