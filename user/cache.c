@@ -87,7 +87,7 @@ static uint64_t siphash(uint64_t k0, uint64_t k1, const uint8_t *in, size_t len)
 
 static uint64_t key_hash(const struct dg_cache *c, const struct dg_cache_key *k)
 {
-	uint8_t buf[DG_DNS_NAME_MAX + 6];
+	uint8_t buf[DG_DNS_NAME_MAX + 7];
 	size_t n = k->name_len;
 
 	memcpy(buf, k->name, n);
@@ -97,6 +97,7 @@ static uint64_t key_hash(const struct dg_cache *c, const struct dg_cache_key *k)
 	buf[n++] = k->qclass & 0xff;
 	buf[n++] = k->do_bit;
 	buf[n++] = k->cd_bit;
+	buf[n++] = k->rd_bit;
 	return siphash(c->k0, c->k1, buf, n);
 }
 
@@ -105,7 +106,8 @@ static bool key_equal(const struct dg_cache_key *a,
 {
 	return a->name_len == b->name_len && a->qtype == b->qtype &&
 	       a->qclass == b->qclass && a->do_bit == b->do_bit &&
-	       a->cd_bit == b->cd_bit && !memcmp(a->name, b->name, a->name_len);
+	       a->cd_bit == b->cd_bit && a->rd_bit == b->rd_bit &&
+	       !memcmp(a->name, b->name, a->name_len);
 }
 
 static void seed(struct dg_cache *c)
@@ -177,6 +179,7 @@ void dg_cache_key_from_query(struct dg_cache_key *k,
 	k->qclass = q->q.qclass;
 	k->do_bit = q->edns.present && q->edns.do_bit;
 	k->cd_bit = !!(q->flags & DG_DNS_CD);
+	k->rd_bit = !!(q->flags & DG_DNS_RD);
 }
 
 static void lru_unlink(struct dg_cache *c, struct cache_node *n)

@@ -22,6 +22,10 @@ struct dg_cache_key {
 	uint16_t qclass;
 	uint8_t do_bit;
 	uint8_t cd_bit;
+	/* RD goes upstream as the client set it: an answer to a query
+	 * without recursion (a referral, what the resolver happened to
+	 * hold) must never be served to one that asked for it. */
+	uint8_t rd_bit;
 };
 
 struct dg_cache_entry {

@@ -68,6 +68,7 @@ struct cfg_state {
 	unsigned int stub_line[DG_CFG_MAX_SERVERS];
 	unsigned int iface_line[DG_CFG_MAX_IFACES];
 	unsigned int gw_line[DG_CFG_MAX_IFACES];
+	unsigned int pin_line[DG_CFG_MAX_PINS];
 };
 
 struct cfg_key {
@@ -655,6 +656,7 @@ static void parse_pin(struct cfg_state *st, const struct cfg_key *key,
 	}
 	strcpy(cfg->pins[cfg->n_pins].name, name);	/* checked length */
 	memcpy(cfg->pins[cfg->n_pins].sha256, sha, sizeof(sha));
+	st->pin_line[cfg->n_pins] = st->line;
 	cfg->n_pins++;
 }
 
@@ -896,6 +898,31 @@ static void check_names(struct cfg_state *st, const char *key,
 	}
 }
 
+static bool name_in(const char *name, const struct dg_server *list, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (!strcasecmp(list[i].name, name))
+			return true;
+	return false;
+}
+
+/* A pin applies to the upstreams whose #NAME it names: one that names
+ * none protects nothing, which a typo would otherwise hide. */
+static void check_pins(struct cfg_state *st)
+{
+	struct dg_config *cfg = st->cfg;
+	int i;
+
+	for (i = 0; i < cfg->n_pins; i++)
+		if (!name_in(cfg->pins[i].name, cfg->dns, cfg->n_dns) &&
+		    !name_in(cfg->pins[i].name, cfg->fallback, cfg->n_fallback))
+			cfg_warn_at(st, st->pin_line[i],
+				    "SPKIPin=: '%s' is the #NAME of no upstream in DNS= or FallbackDNS=: this pin checks nothing",
+				    cfg->pins[i].name);
+}
+
 static void check_iface_overlap(struct cfg_state *st)
 {
 	struct dg_config *cfg = st->cfg;
@@ -922,6 +949,7 @@ static void cross_check(struct cfg_state *st)
 			    st->fallback_line);
 	}
 	check_upstreams(st);
+	check_pins(st);
 }
 
 int dg_config_parse(struct dg_config *cfg, const char *source,

@@ -785,17 +785,25 @@ int dg_dns_build_error(uint8_t *out, size_t cap, const struct dg_dns_query *q,
 
 int dg_dns_build_local(uint8_t *out, size_t cap, const struct dg_dns_query *q,
 		       const uint8_t *addrs, int n, uint32_t ttl,
-		       const char *info)
+		       const char *info, size_t limit)
 {
 	struct wr w = { out, cap, 0, false };
-	uint16_t rdlen = q->q.qtype == DG_TYPE_A ? 4 : 16;
+	uint16_t rdlen = q->q.qtype == DG_TYPE_A ? 4 : 16, flags;
+	size_t whole;
 	int i;
 
 	if (n < 0 || n > UINT16_MAX || !q->q.name_len ||
 	    (n && q->q.qtype != DG_TYPE_A && q->q.qtype != DG_TYPE_AAAA))
 		return -EINVAL;
-	wr_header(&w, q->id, answer_flags(q, 0) | DG_DNS_AA, 1, (uint16_t)n,
-		  q->edns.present ? 1 : 0);
+	/* Each record: a compression pointer, type, class, TTL, rdlength. */
+	whole = DG_DNS_HDR_LEN + q->q.name_len + 4 + (size_t)n * (12 + rdlen) +
+		our_opt_len(q, info);
+	flags = answer_flags(q, 0) | DG_DNS_AA;
+	if (whole > limit) {
+		flags |= DG_DNS_TC;
+		n = 0;
+	}
+	wr_header(&w, q->id, flags, 1, (uint16_t)n, q->edns.present ? 1 : 0);
 	wr_question(&w, &q->q);
 	for (i = 0; i < n; i++) {
 		wr_u16(&w, PTR_MASK << 8 | DG_DNS_HDR_LEN);

@@ -178,11 +178,14 @@ int dg_dns_build_error(uint8_t *out, size_t cap, const struct dg_dns_query *q,
 /*
  * A local answer (ReadEtcHosts=): q's question with n address records of
  * q's type (4-byte A or 16-byte AAAA rdata at addrs, back to back), TTL
- * ttl, AA set. n == 0 gives NOERROR/NODATA. Returns length or -ENOSPC.
+ * ttl, AA set. n == 0 gives NOERROR/NODATA. An answer longer than limit
+ * (the transport's: 512 over UDP without EDNS) is sent as question and
+ * OPT with TC set, so the client asks again over TCP, as for any other
+ * answer. Returns length or -ENOSPC.
  */
 int dg_dns_build_local(uint8_t *out, size_t cap, const struct dg_dns_query *q,
 		       const uint8_t *addrs, int n, uint32_t ttl,
-		       const char *info);
+		       const char *info, size_t limit);
 
 /* The UDP answer size limit for q: 512 without EDNS, else the client's
  * size clamped to [512, DG_DNS_EDNS_SIZE]. */

@@ -139,7 +139,8 @@ static bool res_from_hosts(struct dg_resolver *res, struct dg_req *r)
 		return false;
 	dg_stat_add(&res_stats(res)->hosts_answers, 1);
 	res_send(res, r, dg_dns_build_local(res->out, sizeof(res->out), &r->q,
-					    addrs, n, HOSTS_TTL, "source=hosts"),
+					    addrs, n, HOSTS_TTL, "source=hosts",
+					    r->limit),
 		 "source=hosts");
 	return true;
 }

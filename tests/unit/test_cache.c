@@ -132,6 +132,29 @@ static void test_case_insensitive(void **state)
 	dg_cache_free(c);
 }
 
+/* Test that an answer to a query without RD (forwarded as asked: a
+ * referral, or whatever the resolver held) is never served to a query
+ * that asked for recursion, nor the reverse. */
+static void test_rd_separate(void **state)
+{
+	struct dg_cache *c = dg_cache_new(16, 65536);
+	struct dg_cache_key rd, nord;
+	struct dg_dns_query q;
+
+	(void)state;
+	key(&rd, "example.com", DG_TYPE_A, false);
+	query(&q, "example.com", DG_TYPE_A, false);
+	q.flags &= ~DG_DNS_RD;
+	dg_cache_key_from_query(&nord, &q);
+	assert_int_equal(put(c, &nord, 1, 50, 60, false, 0), 0);
+	assert_int_equal(tag_at(c, &rd, 0), -1);
+	assert_int_equal(tag_at(c, &nord, 0), 1);
+	assert_int_equal(put(c, &rd, 2, 50, 60, false, 0), 0);
+	assert_int_equal(tag_at(c, &rd, 0), 2);
+	assert_int_equal(tag_at(c, &nord, 0), 1);
+	dg_cache_free(c);
+}
+
 /* Test that a DO query never gets a non-DO answer (no RRSIGs) or the
  * reverse, and CD answers stay apart from validated ones. */
 static void test_do_cd_separate(void **state)
@@ -373,6 +396,7 @@ int main(void)
 		cmocka_unit_test(test_hit_miss),
 		cmocka_unit_test(test_case_insensitive),
 		cmocka_unit_test(test_do_cd_separate),
+		cmocka_unit_test(test_rd_separate),
 		cmocka_unit_test(test_expiry_and_age),
 		cmocka_unit_test(test_lru_by_entries),
 		cmocka_unit_test(test_lru_by_bytes),

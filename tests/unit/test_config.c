@@ -571,7 +571,8 @@ static void test_list_clear(void **state)
 
 	/* Pins accumulate and clear the same way. */
 	dg_config_defaults(&cfg);
-	expect_clean("[TLS]\nSPKIPin=a.example sha256/" PIN_B64 "\n"
+	expect_clean("[Resolve]\nDNS=192.0.2.2#b.example\n"
+		     "[TLS]\nSPKIPin=a.example sha256/" PIN_B64 "\n"
 		     "SPKIPin=\nSPKIPin=b.example sha256/" PIN_B64 "\n"
 		     "SPKIPin=b.example sha256/AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8\n");
 	assert_int_equal(cfg.n_pins, 2);
@@ -586,6 +587,23 @@ static void test_no_upstreams(void **state)
 	assert_int_equal(parse("[Resolve]\nDNS=\nFallbackDNS=\n"), 1);
 	assert_string_equal(nth(DG_LOG_ERROR, 0),
 			    "x.conf:3: no upstream servers: DNS= and FallbackDNS= are both empty");
+}
+
+/* Test that an SPKIPin= naming no upstream's #NAME warns at its line (a
+ * typo there would silently protect nothing), names matching in any case
+ * or only in FallbackDNS= do not, and neither is an error. */
+static void test_pin_matching_no_upstream(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("[Resolve]\nDNS=192.0.2.1#a.example\n"
+			       "FallbackDNS=192.0.2.2#b.example\n[TLS]\n"
+			       "SPKIPin=A.Example sha256/" PIN_B64 "\n"
+			       "SPKIPin=b.example sha256/" PIN_B64 "\n"
+			       "SPKIPin=c.example sha256/" PIN_B64 "\n"),
+			 0);
+	assert_int_equal(count(DG_LOG_WARN), 1);
+	assert_string_equal(nth(DG_LOG_WARN, 0),
+			    "x.conf:7: SPKIPin=: 'c.example' is the #NAME of no upstream in DNS= or FallbackDNS=: this pin checks nothing");
 }
 
 /* Test that strict DoT without #NAME warns (IP-only check), no error. */
@@ -970,6 +988,7 @@ int main(void)
 		T(test_list_clear),
 		T(test_no_upstreams),
 		T(test_strict_without_name),
+		T(test_pin_matching_no_upstream),
 		T(test_unknown_key_and_section),
 		T(test_resolved_only_keys),
 		T(test_syntax_errors),

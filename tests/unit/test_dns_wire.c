@@ -1533,7 +1533,7 @@ static void test_build_local(void **state)
 
 	(void)state;
 	client_query(&q, "Host.Example", DG_TYPE_A, true, false);
-	len = dg_dns_build_local(out, sizeof(out), &q, v4, 2, 60, NULL);
+	len = dg_dns_build_local(out, sizeof(out), &q, v4, 2, 60, NULL, 512);
 	assert_int_equal(len, 12 + 14 + 4 + 2 * 16 + 11);
 	assert_int_equal(pr_len(out, (size_t)len, &ri), 0);
 	assert_true(ri.flags & DG_DNS_AA);
@@ -1544,12 +1544,12 @@ static void test_build_local(void **state)
 	assert_memory_equal(out + 12 + 14 + 4 + 16 + 12, v4 + 4, 4);
 
 	client_query(&q, "host.example", DG_TYPE_AAAA, false, false);
-	len = dg_dns_build_local(out, sizeof(out), &q, v6, 1, 0, NULL);
+	len = dg_dns_build_local(out, sizeof(out), &q, v6, 1, 0, NULL, 512);
 	assert_int_equal(len, 12 + 14 + 4 + 28);
 	assert_int_equal(pr_len(out, (size_t)len, &ri), 0);
 	assert_memory_equal(out + len - 16, v6, 16);
 
-	len = dg_dns_build_local(out, sizeof(out), &q, NULL, 0, 0, NULL);
+	len = dg_dns_build_local(out, sizeof(out), &q, NULL, 0, 0, NULL, 512);
 	assert_int_equal(pr_len(out, (size_t)len, &ri), 0);
 	assert_int_equal(ri.rcode, DG_RCODE_NOERROR);
 	assert_int_equal(ri.ancount, 0);
@@ -1557,12 +1557,57 @@ static void test_build_local(void **state)
 
 	client_query(&q, "host.example", DG_TYPE_MX, false, false);
 	assert_int_equal(dg_dns_build_local(out, sizeof(out), &q, v4, 1, 0,
-					    NULL), -EINVAL);
+					    NULL, 512), -EINVAL);
 	assert_int_equal(dg_dns_build_local(out, sizeof(out), &q, NULL, 0, 0,
-					    NULL), 12 + 14 + 4);
+					    NULL, 512), 12 + 14 + 4);
 	client_query(&q, "host.example", DG_TYPE_A, false, false);
-	assert_int_equal(dg_dns_build_local(out, 40, &q, v4, 2, 0, NULL),
+	assert_int_equal(dg_dns_build_local(out, 40, &q, v4, 2, 0, NULL, 512),
 			 -ENOSPC);
+}
+
+/* Test that a local answer over the transport's limit (512 bytes over
+ * UDP without EDNS) is sent truncated, TC set and no records, as any
+ * other answer is, so the client asks again over TCP and gets them all;
+ * at the limit exactly it is whole. */
+static void test_build_local_limit(void **state)
+{
+	static uint8_t v6[16 * 16];
+	struct dg_dns_resp_info ri;
+	struct dg_dns_query q;
+	static uint8_t out[2048];
+	char name[256];
+	size_t whole;
+	int len, i;
+
+	(void)state;
+	/* 4 labels of 60: a 245-byte name. */
+	for (i = 0; i < 4; i++)
+		snprintf(name + i * 61, sizeof(name) - (size_t)i * 61,
+			 "%.60s%s", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+			 i < 3 ? "." : "");
+	client_query(&q, name, DG_TYPE_AAAA, false, false);
+	whole = 12 + q.q.name_len + 4 + 16 * 28;
+	assert_true(whole > 512);
+	len = dg_dns_build_local(out, sizeof(out), &q, v6, 16, 0, NULL, 512);
+	assert_int_equal(pr_len(out, (size_t)len, &ri), 0);
+	assert_true(ri.flags & DG_DNS_TC);
+	assert_int_equal(ri.ancount, 0);
+	assert_true(len <= 512);
+	assert_int_equal(len, 12 + q.q.name_len + 4);
+
+	len = dg_dns_build_local(out, sizeof(out), &q, v6, 16, 0, NULL, whole);
+	assert_int_equal(len, (int)whole);
+	assert_int_equal(pr_len(out, (size_t)len, &ri), 0);
+	assert_false(ri.flags & DG_DNS_TC);
+	assert_int_equal(ri.ancount, 16);
+
+	/* With EDNS the client's size is the limit: 1232 holds them all. */
+	client_query(&q, name, DG_TYPE_AAAA, true, false);
+	len = dg_dns_build_local(out, sizeof(out), &q, v6, 16, 0, NULL,
+				 dg_dns_udp_limit(&q));
+	assert_int_equal(pr_len(out, (size_t)len, &ri), 0);
+	assert_false(ri.flags & DG_DNS_TC);
+	assert_int_equal(ri.ancount, 16);
 }
 
 /* Test the UDP answer limit: 512 without EDNS, else within
@@ -1767,6 +1812,7 @@ int main(void)
 		cmocka_unit_test(test_answer_flags_rcode),
 		cmocka_unit_test(test_build_error),
 		cmocka_unit_test(test_build_local),
+		cmocka_unit_test(test_build_local_limit),
 		cmocka_unit_test(test_udp_limit),
 		cmocka_unit_test(test_name_from_text),
 		cmocka_unit_test(test_name_to_text),
