@@ -140,6 +140,25 @@ int dg_dns_parse_response(const uint8_t *msg, size_t len,
 bool dg_dns_question_equal(const struct dg_dns_question *a,
 			   const struct dg_dns_question *b);
 
+/* Same question, byte for byte: the name's letter case too (0x20). */
+bool dg_dns_question_exact(const struct dg_dns_question *a,
+			   const struct dg_dns_question *b);
+
+/* Random bytes dg_dns_name_0x20 reads: one bit per name byte. */
+#define DG_DNS_0X20_BYTES ((DG_DNS_NAME_MAX + 7) / 8)
+
+/*
+ * draft-vixie-dnsext-dns0x20: set the case of each ASCII letter of the
+ * uncompressed wire name (len bytes) from bits (DG_DNS_0X20_BYTES random
+ * bytes; bit i % 8 of bits[i / 8] for name byte i: 1 upper, 0 lower).
+ * Length bytes and every other byte stay as they are. An upstream that
+ * echoes the question as asked answers with this spelling; a blind
+ * spoofer must guess one bit per letter. Returns the number of letters
+ * (bits of entropy added), or -EINVAL, the name untouched, when it is not
+ * a well-formed uncompressed name of exactly len bytes.
+ */
+int dg_dns_name_0x20(uint8_t *name, size_t len, const uint8_t *bits);
+
 /*
  * The query we send upstream for q: header with our id, RD and CD as the
  * client set them, the question as the client wrote it, and an OPT with
