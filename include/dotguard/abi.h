@@ -186,6 +186,15 @@ struct dg_daemon_stats {
 	__u64 reloads_refused;	/* SIGHUPs refused: the running config stayed */
 	__u64 config_loaded;	/* CLOCK_REALTIME s the running config was read */
 	__u8 config_sha256[32];	/* of its file's bytes; all zero: no file */
+	/* Cleartext upstream answers dropped as spoofs (user/plain.c): each
+	 * query has its own socket, so anything else arriving on it is not
+	 * the answer. The real one is still awaited until the attempt ends. */
+	__u64 cleartext_bad_id;		/* another message ID (or no header) */
+	__u64 cleartext_bad_case;	/* our question in another case (0x20) */
+	__u64 cleartext_bad_answer;	/* not a response to our question */
+	__u64 cleartext_waits;		/* queries that waited for a socket
+					 * (DG_PLAIN_SOCKETS_MAX open) */
+	__u64 cleartext_sockets;	/* gauge: cleartext sockets open */
 };
 
 _Static_assert(sizeof(struct dg_counter) == 16, "dg_counter layout");

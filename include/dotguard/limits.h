@@ -31,6 +31,16 @@
 
 #define DG_MAX_UPSTREAMS 32	/* DNS= plus FallbackDNS= */
 #define DG_IDMAP_SLOTS 1024	/* queries in flight per upstream connection */
+/* Cleartext sockets open at once, all upstreams together: each UDP query
+ * has its own (a fresh random source port), or its TCP retry after a
+ * truncated answer. At the bound a query waits, oldest first, for one to
+ * close, until its attempt times out; the pool then moves it on as from
+ * a slow upstream. Each is on the cookie allow-list while open: half of
+ * it at most, as a daemon killed with sockets open leaves their cookies
+ * behind for its successor. */
+#define DG_PLAIN_SOCKETS_MAX 256
+_Static_assert(2 * DG_PLAIN_SOCKETS_MAX <= DG_MAX_OWN_SOCKETS,
+	       "cleartext sockets must fit the cookie allow-list");
 
 /* ---- clients ---- */
 
