@@ -20,6 +20,7 @@
 #include "notify.h"
 #include "netlink.h"
 #include "loop.h"
+#include "plain.h"
 #include "pool.h"
 #include "redirect.h"
 #include "privs.h"
@@ -404,6 +405,7 @@ static int daemon_serve_init(struct daemon *d)
 	memset(d->stats.s, 0, sizeof(*d->stats.s));
 	d->stats.s->started = (__u64)time(NULL);
 	d->stats.s->pid = (__u64)getpid();
+	dg_plain_set_stats(d->stats.s);
 	daemon_note_config(d);
 	daemon_heartbeat(&d->loop, &d->heartbeat);
 
@@ -457,6 +459,7 @@ static void daemon_serve_fini(struct daemon *d)
 		free(res);
 	}
 	dg_timer_cancel(&d->loop, &d->heartbeat);
+	dg_plain_set_stats(NULL);
 	if (d->stats.s)
 		dg_stats_close(&d->stats);
 }

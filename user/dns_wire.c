@@ -169,6 +169,53 @@ bool dg_dns_question_equal(const struct dg_dns_question *a,
 	       name_eq_nocase(a->name, b->name, a->name_len);
 }
 
+bool dg_dns_question_exact(const struct dg_dns_question *a,
+			   const struct dg_dns_question *b)
+{
+	return a->qtype == b->qtype && a->qclass == b->qclass &&
+	       a->name_len == b->name_len && a->name_len &&
+	       !memcmp(a->name, b->name, a->name_len);
+}
+
+static bool is_letter(uint8_t c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/* Well formed: labels of at most 63 bytes ending in the root at len. */
+static bool name_wire_ok(const uint8_t *name, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len && len <= DG_DNS_NAME_MAX) {
+		if (name[i] > DG_DNS_LABEL_MAX || name[i] > len - i - 1)
+			return false;
+		if (!name[i])
+			return i + 1 == len;
+		i += name[i] + 1;
+	}
+	return false;
+}
+
+int dg_dns_name_0x20(uint8_t *name, size_t len, const uint8_t *bits)
+{
+	size_t i, j;
+	int letters = 0;
+
+	if (!name || !bits || !name_wire_ok(name, len))
+		return -EINVAL;
+	for (i = 0; name[i]; i += name[i] + 1) {
+		for (j = i + 1; j <= i + name[i]; j++) {
+			if (!is_letter(name[j]))
+				continue;
+			name[j] = (uint8_t)(bits[j / 8] & (1u << (j % 8)) ?
+					    name[j] & ~0x20 : name[j] | 0x20);
+			letters++;
+		}
+	}
+	return letters;
+}
+
 static bool rd_question(struct rd *r, bool allow_ptr,
 			struct dg_dns_question *out)
 {
@@ -642,11 +689,13 @@ static uint16_t answer_flags(const struct dg_dns_query *q, int rcode)
 }
 
 int dg_dns_build_query(uint8_t *out, size_t cap, uint16_t id,
-		       const struct dg_dns_query *q, bool keepalive,
+		       const struct dg_dns_query *q, unsigned int opt_flags,
 		       unsigned int pad_block)
 {
 	struct wr w = { out, cap, 0, false };
-	size_t opts = keepalive ? 4 : 0, pad = 0, base;
+	bool keepalive = opt_flags & DG_QUERY_KEEPALIVE;
+	bool info = opt_flags & DG_QUERY_INFO;
+	size_t opts = (keepalive ? 4 : 0) + (info ? 4 : 0), pad = 0, base;
 
 	if (pad_block) {
 		/* RFC 8467 4.1: the whole message, option header included,
@@ -669,6 +718,10 @@ int dg_dns_build_query(uint8_t *out, size_t cap, uint16_t id,
 	wr_u16(&w, (uint16_t)opts);
 	if (keepalive) {
 		wr_u16(&w, DG_EDNS_KEEPALIVE);
+		wr_u16(&w, 0);
+	}
+	if (info) {
+		wr_u16(&w, DG_EDNS_DG_INFO);
 		wr_u16(&w, 0);
 	}
 	if (pad_block) {

@@ -140,15 +140,61 @@ int dg_dns_parse_response(const uint8_t *msg, size_t len,
 bool dg_dns_question_equal(const struct dg_dns_question *a,
 			   const struct dg_dns_question *b);
 
+/* Same question, byte for byte: the name's letter case too (0x20). */
+bool dg_dns_question_exact(const struct dg_dns_question *a,
+			   const struct dg_dns_question *b);
+
+/* Random bytes dg_dns_name_0x20 reads: one bit per name byte. */
+#define DG_DNS_0X20_BYTES ((DG_DNS_NAME_MAX + 7) / 8)
+
 /*
- * The query we send upstream for q: header with our id, RD and CD as the
- * client set them, the question as the client wrote it, and an OPT with
- * our UDP size, the client's DO bit, an empty edns-tcp-keepalive option
- * when keepalive is set (RFC 7828), and padding to a multiple of
- * pad_block (RFC 8467; 0 = none). Returns the length or -ENOSPC.
+ * draft-vixie-dnsext-dns0x20: set the case of each ASCII letter of the
+ * uncompressed wire name (len bytes) from bits (DG_DNS_0X20_BYTES random
+ * bytes; bit i % 8 of bits[i / 8] for name byte i: 1 upper, 0 lower).
+ * Length bytes and every other byte stay as they are. An upstream that
+ * echoes the question as asked answers with this spelling; a blind
+ * spoofer must guess one bit per letter. Returns the number of letters
+ * (bits of entropy added), or -EINVAL, the name untouched, when it is not
+ * a well-formed uncompressed name of exactly len bytes.
+ */
+int dg_dns_name_0x20(uint8_t *name, size_t len, const uint8_t *bits);
+
+/* DNS over a stream (TCP, TLS: RFC 1035 4.2.2, RFC 7858): each message
+ * follows its length in two bytes, network order. */
+#define DG_DNS_TCP_PREFIX 2
+
+/* The length prefix of a len-byte message, into b[0..1]. */
+static inline void dg_dns_tcp_prefix(uint8_t *b, size_t len)
+{
+	b[0] = (uint8_t)(len >> 8);
+	b[1] = (uint8_t)len;
+}
+
+/* What the stream bytes at b (have of them) hold: 0 while not even the
+ * prefix is there; else the whole frame's size, prefix included (more
+ * than have while the message is still arriving). */
+static inline size_t dg_dns_tcp_frame(const uint8_t *b, size_t have)
+{
+	if (have < DG_DNS_TCP_PREFIX)
+		return 0;
+	return DG_DNS_TCP_PREFIX + ((size_t)b[0] << 8 | b[1]);
+}
+
+/* Options dg_dns_build_query adds to its OPT. */
+#define DG_QUERY_KEEPALIVE 1u	/* empty edns-tcp-keepalive (RFC 7828) */
+#define DG_QUERY_INFO 2u	/* empty dotguard info option: `dotguard
+				 * query` asks the daemon to say where the
+				 * answer came from */
+
+/*
+ * The query we send for q (upstream, or to the stub): header with our id,
+ * RD and CD as the client set them, the question as the client wrote it,
+ * and an OPT with our UDP size, the client's DO bit, the options in opts
+ * (DG_QUERY_*), and padding to a multiple of pad_block (RFC 8467; 0 =
+ * none). Returns the length or -ENOSPC.
  */
 int dg_dns_build_query(uint8_t *out, size_t cap, uint16_t id,
-		       const struct dg_dns_query *q, bool keepalive,
+		       const struct dg_dns_query *q, unsigned int opts,
 		       unsigned int pad_block);
 
 /*

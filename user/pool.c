@@ -366,7 +366,7 @@ static struct pool_conn *conn_new(struct pool_up *up)
 	c = up->pool->t->open(up);
 	if (!c)
 		return NULL;
-	dg_idmap_init(&c->ids, (uint16_t)random());
+	dg_idmap_init(&c->ids, 0);
 	up->conns[i] = c;
 	return c;
 }

@@ -260,14 +260,13 @@ static void tconn_read(struct tconn *c)
 		c->base.last_read = tconn_loop(c)->now;
 		/* Each frame: a 2-byte length, then the message (RFC 7858). */
 		off = 0;
-		while (c->rlen - off >= 2) {
-			flen = (size_t)c->rbuf[off] << 8 | c->rbuf[off + 1];
-			if (c->rlen - off - 2 < flen)
-				break;
-			tconn_answer(c, c->rbuf + off + 2, flen);
+		while ((flen = dg_dns_tcp_frame(c->rbuf + off, c->rlen - off)) &&
+		       flen <= c->rlen - off) {
+			tconn_answer(c, c->rbuf + off + DG_DNS_TCP_PREFIX,
+				     flen - DG_DNS_TCP_PREFIX);
 			if (c->base.state == POOL_C_DEAD)
 				return;
-			off += 2 + flen;
+			off += flen;
 		}
 		memmove(c->rbuf, c->rbuf + off, c->rlen - off);
 		c->rlen -= off;
@@ -384,12 +383,12 @@ static int tconn_send(struct pool_conn *base, uint16_t id,
 		c->wbuf = nb;
 		c->wcap = need * 2;
 	}
-	n = dg_dns_build_query(c->wbuf + c->wlen + 2, QUERY_MAX, id, q, true,
+	n = dg_dns_build_query(c->wbuf + c->wlen + 2, QUERY_MAX, id, q,
+			       DG_QUERY_KEEPALIVE,
 			       DG_DNS_PAD_BLOCK);
 	if (n <= 0)
 		return -EINVAL;
-	c->wbuf[c->wlen] = (uint8_t)(n >> 8);
-	c->wbuf[c->wlen + 1] = (uint8_t)n;
+	dg_dns_tcp_prefix(c->wbuf + c->wlen, (size_t)n);
 	c->wlen += 2 + n;
 	/* Written once per loop iteration: queries queued in the same
 	 * iteration share TLS records. */

@@ -16,41 +16,11 @@
 #include <sys/socket.h>
 
 #include "log.h"
+#include "rand.h"
 #include "loop.h"
 #include "query.h"
 
 #define QUERY_TIMEOUT_MS 5000	/* longer than the daemon's own deadline */
-
-/* Header, the question, and an OPT carrying the empty info option. */
-static int query_build(uint8_t *out, size_t cap, uint16_t id,
-		       const uint8_t *name, int name_len, int type)
-{
-	static const uint8_t opt[] = {
-		0,			/* root owner */
-		0, 41,			/* OPT */
-		DG_DNS_EDNS_SIZE >> 8, DG_DNS_EDNS_SIZE & 0xff,
-		0, 0, 0, 0,		/* ext RCODE, version, flags */
-		0, 4,			/* RDLENGTH: one empty option */
-		DG_EDNS_DG_INFO >> 8, DG_EDNS_DG_INFO & 0xff, 0, 0,
-	};
-	size_t n = DG_DNS_HDR_LEN + name_len + 4 + sizeof(opt);
-
-	if (n > cap)
-		return -ENOSPC;
-	memset(out, 0, DG_DNS_HDR_LEN);
-	out[0] = id >> 8;
-	out[1] = id & 0xff;
-	out[2] = DG_DNS_RD >> 8;
-	out[5] = 1;			/* QDCOUNT */
-	out[11] = 1;			/* ARCOUNT: the OPT */
-	memcpy(out + DG_DNS_HDR_LEN, name, name_len);
-	out[DG_DNS_HDR_LEN + name_len] = type >> 8;
-	out[DG_DNS_HDR_LEN + name_len + 1] = type & 0xff;
-	out[DG_DNS_HDR_LEN + name_len + 2] = 0;
-	out[DG_DNS_HDR_LEN + name_len + 3] = DG_CLASS_IN;
-	memcpy(out + DG_DNS_HDR_LEN + name_len + 4, opt, sizeof(opt));
-	return (int)n;
-}
 
 static int wait_fd(int fd, short ev, uint64_t deadline)
 {
@@ -107,8 +77,7 @@ static int ask_tcp(const struct sockaddr_in *to, const uint8_t *q, size_t qlen,
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	frame[0] = qlen >> 8;
-	frame[1] = qlen & 0xff;
+	dg_dns_tcp_prefix(frame, qlen);
 	memcpy(frame + 2, q, qlen);
 	if (connect(fd, (const struct sockaddr *)to, sizeof(*to)) ||
 	    send(fd, frame, qlen + 2, MSG_NOSIGNAL) < 0) {
@@ -127,8 +96,8 @@ static int ask_tcp(const struct sockaddr_in *to, const uint8_t *q, size_t qlen,
 			goto out;
 		}
 		got += n;
-		if (got == 2) {
-			want = 2 + ((size_t)frame[0] << 8 | frame[1]);
+		if (got == DG_DNS_TCP_PREFIX) {
+			want = dg_dns_tcp_frame(frame, got);
 			if (want - 2 > cap) {
 				err = -EMSGSIZE;
 				goto out;
@@ -247,6 +216,7 @@ int dg_query_run(const struct dg_config *cfg, const char *name_text,
 	uint8_t name[DG_DNS_NAME_MAX], q[512];
 	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(53) };
 	struct show s = { .msg = ans };
+	struct dg_dns_query dq;
 	uint64_t t0, deadline;
 	int name_len, type, qlen, n, rcode;
 	bool tcp = false;
@@ -272,8 +242,14 @@ int dg_query_run(const struct dg_config *cfg, const char *name_text,
 		log_error("query: no IPv4 stub listener configured (DNSStubListener=no)");
 		return -EINVAL;
 	}
-	srandom((unsigned int)dg_now_ns());
-	qlen = query_build(q, sizeof(q), (uint16_t)random(), name, name_len, type);
+	memset(&dq, 0, sizeof(dq));
+	memcpy(dq.q.name, name, (size_t)name_len);
+	dq.q.name_len = (uint8_t)name_len;
+	dq.q.qtype = (uint16_t)type;
+	dq.q.qclass = DG_CLASS_IN;
+	dq.flags = DG_DNS_RD;
+	qlen = dg_dns_build_query(q, sizeof(q), dg_rand_u16(), &dq,
+				  DG_QUERY_INFO, 0);
 	if (qlen < 0)
 		return qlen;
 

@@ -47,6 +47,11 @@
 	X(redirected_frag_drops, COUNTER, "redirected_frag_drops", "dotguard_redirected_fragments_total", "outcome=\"datagram_dropped\"", "redirected fragments", "datagrams given up (timeout, overlap, too big)", "Fragments of redirected queries, by outcome.") \
 	X(redirected_bad_source, COUNTER, "redirected_bad_source", "dotguard_redirected_total", "outcome=\"bad_source\"", "redirected by the guard", "dropped: the answer would reflect", "Queries the guard redirected to the daemon, by outcome.") \
 	X(upstreams_saturated, COUNTER, "upstreams_saturated", "dotguard_upstreams_saturated_total", "", "upstream queries", "servfail with every upstream full", "SERVFAILs made because every usable upstream had all its in-flight slots taken.") \
+	X(cleartext_bad_id, COUNTER, "cleartext_bad_id", "dotguard_cleartext_spoofs_total", "kind=\"bad_id\"", "cleartext answers dropped", "wrong id", "Cleartext upstream answers dropped as spoofs, by what was wrong.") \
+	X(cleartext_bad_case, COUNTER, "cleartext_bad_case", "dotguard_cleartext_spoofs_total", "kind=\"bad_case\"", "cleartext answers dropped", "wrong letter case (0x20)", "Cleartext upstream answers dropped as spoofs, by what was wrong.") \
+	X(cleartext_bad_answer, COUNTER, "cleartext_bad_answer", "dotguard_cleartext_spoofs_total", "kind=\"bad_answer\"", "cleartext answers dropped", "not an answer to the question", "Cleartext upstream answers dropped as spoofs, by what was wrong.") \
+	X(cleartext_waits, COUNTER, "cleartext_waits", "dotguard_cleartext_waits_total", "", "cleartext sockets", "queries waited for one", "Cleartext queries that waited for a socket (the bound was reached).") \
+	X(cleartext_sockets, GAUGE, "cleartext_sockets", "dotguard_cleartext_sockets", "", "cleartext sockets", "open", "Cleartext upstream sockets open now.") \
 	X(link_events, COUNTER, "link_events", "dotguard_link_events_total", "", "guarded links", "changes (guard re-applied)", "Guarded interfaces that appeared, vanished or changed.") \
 	X(config_sha256, SHA256, "config.sha256", "dotguard_config_info", "", "config", "sha256", "The running config's SHA-256 (empty: built-in defaults).") \
 	X(config_loaded, TIME, "config.loaded", "dotguard_config_loaded_timestamp_seconds", "", "config", "read", "When the running config was read, in Unix seconds.") \

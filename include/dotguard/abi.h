@@ -205,6 +205,15 @@ struct dg_daemon_stats {
 	/* SERVFAILs made because every usable upstream had all its
 	 * in-flight slots taken (not counted: no upstream answered). */
 	__u64 upstreams_saturated;
+	/* Cleartext upstream answers dropped as spoofs (user/plain.c): each
+	 * query has its own socket, so anything else arriving on it is not
+	 * the answer. The real one is still awaited until the attempt ends. */
+	__u64 cleartext_bad_id;		/* another message ID (or no header) */
+	__u64 cleartext_bad_case;	/* our question in another case (0x20) */
+	__u64 cleartext_bad_answer;	/* not a response to our question */
+	__u64 cleartext_waits;		/* queries that waited for a socket
+					 * (DG_PLAIN_SOCKETS_MAX open) */
+	__u64 cleartext_sockets;	/* gauge: cleartext sockets open */
 };
 
 _Static_assert(sizeof(struct dg_counter) == 16, "dg_counter layout");

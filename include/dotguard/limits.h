@@ -77,6 +77,16 @@
  * a backoff that doubles from MIN to MAX. */
 #define DG_BACKOFF_MIN_MS 500
 #define DG_BACKOFF_MAX_MS 4000
+/* Cleartext sockets open at once, all upstreams together: each UDP query
+ * has its own (a fresh random source port), or its TCP retry after a
+ * truncated answer. At the bound a query waits, oldest first, for one to
+ * close, until its attempt times out; the pool then moves it on as from
+ * a slow upstream. Each is on the cookie allow-list while open: half of
+ * it at most, as a daemon killed with sockets open leaves their cookies
+ * behind for its successor. */
+#define DG_PLAIN_SOCKETS_MAX 256
+_Static_assert(2 * DG_PLAIN_SOCKETS_MAX <= DG_MAX_OWN_SOCKETS,
+	       "cleartext sockets must fit the cookie allow-list");
 
 /* ---- clients ---- */
 

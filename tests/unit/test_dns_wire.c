@@ -1771,6 +1771,148 @@ static void test_question_equal(void **state)
 	assert_false(dg_dns_question_equal(&a.q, &b.q));
 }
 
+/* --- 0x20 (draft-vixie-dnsext-dns0x20) ------------------------------ */
+
+/* bits on the heap at their exact size, so ASan sees a read past them. */
+static int do_0x20(uint8_t *name, size_t len, uint8_t fill)
+{
+	uint8_t *bits = malloc(DG_DNS_0X20_BYTES);
+	int rc;
+
+	assert_non_null(bits);
+	memset(bits, fill, DG_DNS_0X20_BYTES);
+	rc = dg_dns_name_0x20(name, len, bits);
+	free(bits);
+	return rc;
+}
+
+/* Test that 0x20 sets each letter's case from its bit and leaves every
+ * other byte alone: label lengths, digits, '-', '_', the neighbours of
+ * the letters in ASCII ('@' '[' '`' '{'), and bytes above 0x7f. */
+static void test_name_0x20_letters_only(void **state)
+{
+	static const uint8_t name[] = "\6a-Z_9z\4@[`{\3\xc1\xe1q\3COM";
+	uint8_t n[sizeof(name)];
+	size_t i;
+
+	(void)state;
+	memcpy(n, name, sizeof(n));
+	assert_int_equal(do_0x20(n, sizeof(n), 0xff), 7);
+	assert_memory_equal(n, "\6A-Z_9Z\4@[`{\3\xc1\xe1Q\3COM", sizeof(n));
+	assert_int_equal(do_0x20(n, sizeof(n), 0x00), 7);
+	assert_memory_equal(n, "\6a-z_9z\4@[`{\3\xc1\xe1q\3com", sizeof(n));
+	/* Bit i for byte i: 0x55 sets the even-numbered bytes upper. */
+	assert_int_equal(do_0x20(n, sizeof(n), 0x55), 7);
+	for (i = 0; i < sizeof(n); i++) {
+		uint8_t c = name[i] | 0x20;
+
+		if (c < 'a' || c > 'z' || i == 0 || i == 7 || i == 12 ||
+		    i == 16)
+			assert_int_equal(n[i], name[i]);
+		else
+			assert_int_equal(n[i], i % 2 ? c : c & ~0x20);
+	}
+}
+
+/* Test a name of the full 255 bytes (every bit read lies inside
+ * DG_DNS_0X20_BYTES), and that a name that is not well formed is refused
+ * and left as it was: compressed, a label past the end, no root, bytes
+ * after the root, a label over 63, empty. */
+static void test_name_0x20_bounds(void **state)
+{
+	uint8_t n[DG_DNS_NAME_MAX], orig[DG_DNS_NAME_MAX];
+	size_t i;
+
+	(void)state;
+	/* 4 labels of 63 'a' and one of 'b': 4 * 64 = 256 is too long,
+	 * so 3 of 63, one of 61: 3 * 64 + 62 + root = 255. */
+	for (i = 0; i < sizeof(n); i++)
+		n[i] = 'a';
+	n[0] = n[64] = n[128] = 63;
+	n[192] = 61;
+	n[254] = 0;
+	assert_int_equal(do_0x20(n, sizeof(n), 0xff), 250);
+	assert_int_equal(n[253], 'A');
+	assert_int_equal(n[192], 61);
+
+	memcpy(orig, "\3www\300\14", 6);
+	memcpy(n, orig, 6);
+	assert_int_equal(do_0x20(n, 6, 0xff), -EINVAL);
+	assert_memory_equal(n, orig, 6);
+	memcpy(orig, "\3www\7exa", 9);
+	memcpy(n, orig, 9);
+	assert_int_equal(do_0x20(n, 9, 0xff), -EINVAL);
+	assert_memory_equal(n, orig, 9);
+	assert_int_equal(do_0x20(n, 4, 0xff), -EINVAL);	/* "\3www", no root */
+	memcpy(n, "\3www\0xy", 7);
+	assert_int_equal(do_0x20(n, 7, 0xff), -EINVAL);
+	assert_memory_equal(n, "\3www\0xy", 7);
+	n[0] = 64;
+	assert_int_equal(do_0x20(n, 66, 0xff), -EINVAL);
+	assert_int_equal(do_0x20(n, 0, 0xff), -EINVAL);
+	assert_int_equal(dg_dns_name_0x20(NULL, 1, n), -EINVAL);
+	n[0] = 0;
+	assert_int_equal(do_0x20(n, 1, 0xff), 0);	/* the root: no letters */
+}
+
+/* Test that the 0x20 check is exact: the same question in another case
+ * is equal but not exact; type, class and length still count. */
+static void test_question_exact(void **state)
+{
+	struct dg_dns_query a, b;
+
+	(void)state;
+	client_query(&a, "wWw.ExAmPlE.cOm", DG_TYPE_A, false, false);
+	client_query(&b, "wWw.ExAmPlE.cOm", DG_TYPE_A, true, true);
+	assert_true(dg_dns_question_exact(&a.q, &b.q));
+	client_query(&b, "www.example.com", DG_TYPE_A, false, false);
+	assert_true(dg_dns_question_equal(&a.q, &b.q));
+	assert_false(dg_dns_question_exact(&a.q, &b.q));
+	client_query(&b, "wWw.ExAmPlE.cOM", DG_TYPE_A, false, false);
+	assert_false(dg_dns_question_exact(&a.q, &b.q));
+	client_query(&b, "wWw.ExAmPlE.cOm", DG_TYPE_AAAA, false, false);
+	assert_false(dg_dns_question_exact(&a.q, &b.q));
+	client_query(&b, "wWw.ExAmPlE.cOm", DG_TYPE_A, false, false);
+	b.q.qclass = 3;
+	assert_false(dg_dns_question_exact(&a.q, &b.q));
+	client_query(&b, "wWw.ExAmPlE.cO", DG_TYPE_A, false, false);
+	assert_false(dg_dns_question_exact(&a.q, &b.q));
+	a.q.name_len = b.q.name_len = 0;
+	assert_false(dg_dns_question_exact(&a.q, &b.q));
+}
+
+/* Test that a client gets its own spelling back from an answer to the
+ * 0x20 spelling we sent upstream: in the question, and in every owner
+ * name that points at it; a second client (the cache) gets its own. */
+static void test_answer_client_case_after_0x20(void **state)
+{
+	static const char *const asked[] = { "Www.Example.Com", "WWW.EXAMPLE.COM" };
+	struct dg_dns_resp_info ri;
+	struct dg_dns_query q;
+	uint8_t out[2048], owner[DG_DNS_NAME_MAX], olen, wire[DG_DNS_NAME_MAX];
+	struct msg m;
+	size_t i;
+	int len;
+
+	(void)state;
+	put_hdr(&m, 0x2222, DG_DNS_QR | DG_DNS_RD | DG_DNS_RA, 1, 1, 0, 0);
+	put_q(&m, "wWw.eXAmPle.CoM", DG_TYPE_A);	/* as we sent it */
+	put_a_at(&m, 12, 300, 7);
+	for (i = 0; i < 2; i++) {
+		client_query(&q, asked[i], DG_TYPE_A, false, false);
+		len = answer(&m, &q, 0, 512, NULL, out, sizeof(out), &ri);
+		assert_int_equal(len, m.n);
+		assert_int_equal(dg_dns_name_from_text(asked[i], wire, sizeof(wire)), 17);
+		assert_memory_equal(out + 12, wire, 17);
+		assert_memory_equal(ri.q.name, wire, 17);
+		/* The A record's owner: a pointer to the question. */
+		assert_int_equal(dg_dns_name_at(out, (size_t)len, 12 + 17 + 4,
+						owner, &olen), 0);
+		assert_int_equal(olen, 17);
+		assert_memory_equal(owner, wire, 17);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1818,6 +1960,10 @@ int main(void)
 		cmocka_unit_test(test_name_to_text),
 		cmocka_unit_test(test_type_names),
 		cmocka_unit_test(test_question_equal),
+		cmocka_unit_test(test_name_0x20_letters_only),
+		cmocka_unit_test(test_name_0x20_bounds),
+		cmocka_unit_test(test_question_exact),
+		cmocka_unit_test(test_answer_client_case_after_0x20),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

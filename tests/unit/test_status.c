@@ -144,6 +144,11 @@ static void fill_daemon(__u64 heartbeat)
 	d->redirected_frag_drops = 1;
 	d->redirected_bad_source = 5;
 	d->upstreams_saturated = 6;
+	d->cleartext_bad_id = 13;
+	d->cleartext_bad_case = 14;
+	d->cleartext_bad_answer = 15;
+	d->cleartext_waits = 16;
+	d->cleartext_sockets = 17;
 	d->reloads = 3;
 	d->reloads_refused = 1;
 	d->config_loaded = snap.taken.tv_sec - 30;
@@ -201,6 +206,8 @@ static void test_text_daemon(void **state)
 		"upstream queries: 5 in flight, 8 retried, 6 servfail with every upstream full\n"
 		"redirected by the guard: 7 queries, 6 answered, 2 frames dropped as not a query, 1 answers lost (no TX room), 3 frames lost before the daemon (RX ring full), 5 dropped: the answer would reflect\n"
 		"redirected fragments: 11 taken, 4 datagrams reassembled, 1 datagrams given up (timeout, overlap, too big)\n"
+		"cleartext answers dropped: 13 wrong id, 14 wrong letter case (0x20), 15 not an answer to the question\n"
+		"cleartext sockets: 16 queries waited for one, 17 open\n"
 		"guarded links: 9 changes (guard re-applied)\n"
 		"config: sha256 ababababababababababababababababababababababababababababababab01, read 30 s ago, 3 reloads applied, 1 reloads refused\n"
 		"upstream rtt: <512 us 57, <2048 us 1\n"
@@ -234,11 +241,13 @@ static void test_json_daemon(void **state)
 		"\"cache_misses\":60,\"hosts_answers\":4,\"inflight\":5,\"retries\":8,\"redirected_queries\":7,\"redirected_answers\":6,"
 		"\"redirected_bad_frames\":2,\"redirected_tx_drops\":1,\"redirected_rx_drops\":3,\"redirected_fragments\":11,"
 		"\"redirected_reassembled\":4,\"redirected_frag_drops\":1,\"redirected_bad_source\":5,\"upstreams_saturated\":6,"
-		"\"link_events\":9,\"config\":{\"sha256\":\"ababababababababababababababababababababababababababababababab01\","
-		"\"loaded\":1795427970,\"reloads\":3,\"reloads_refused\":1},\"rtt_us_hist\":[{\"le\":64,\"count\":0},{\"le\":128,\"count\":0},"
-		"{\"le\":256,\"count\":0},{\"le\":512,\"count\":57},{\"le\":1024,\"count\":0},{\"le\":2048,\"count\":1},{\"le\":4096,\"count\":0},"
-		"{\"le\":8192,\"count\":0},{\"le\":16384,\"count\":0},{\"le\":32768,\"count\":0},{\"le\":65536,\"count\":0},{\"le\":131072,"
-		"\"count\":0},{\"le\":262144,\"count\":0},{\"le\":524288,\"count\":0},{\"le\":1048576,\"count\":0},{\"le\":2097152,\"count\":0}],"
+		"\"cleartext_bad_id\":13,\"cleartext_bad_case\":14,\"cleartext_bad_answer\":15,\"cleartext_waits\":16,"
+		"\"cleartext_sockets\":17,\"link_events\":9,"
+		"\"config\":{\"sha256\":\"ababababababababababababababababababababababababababababababab01\",\"loaded\":1795427970,"
+		"\"reloads\":3,\"reloads_refused\":1},\"rtt_us_hist\":[{\"le\":64,\"count\":0},{\"le\":128,\"count\":0},{\"le\":256,\"count\":0},"
+		"{\"le\":512,\"count\":57},{\"le\":1024,\"count\":0},{\"le\":2048,\"count\":1},{\"le\":4096,\"count\":0},{\"le\":8192,\"count\":0},"
+		"{\"le\":16384,\"count\":0},{\"le\":32768,\"count\":0},{\"le\":65536,\"count\":0},{\"le\":131072,\"count\":0},{\"le\":262144,"
+		"\"count\":0},{\"le\":524288,\"count\":0},{\"le\":1048576,\"count\":0},{\"le\":2097152,\"count\":0}],"
 		"\"upstreams\":[{\"name\":\"203.0.113.53:853#dns.test\",\"fallback\":false,\"state\":\"up\",\"queries\":58,\"answers\":58,"
 		"\"handshakes_full\":1,\"handshakes_resumed\":3,\"conns_open\":2,\"cleartext\":0,\"saturated\":12,\"rtt_us_mean\":450,"
 		"\"failures\":{\"timeout\":0,\"verify\":0,\"name-mismatch\":0,\"pin-mismatch\":0,\"refused\":0,\"reset\":0,\"handshake\":0,"
@@ -317,6 +326,17 @@ static void test_prometheus_daemon(void **state)
 		"# HELP dotguard_upstreams_saturated_total SERVFAILs made because every usable upstream had all its in-flight slots taken.\n"
 		"# TYPE dotguard_upstreams_saturated_total counter\n"
 		"dotguard_upstreams_saturated_total 6\n"
+		"# HELP dotguard_cleartext_spoofs_total Cleartext upstream answers dropped as spoofs, by what was wrong.\n"
+		"# TYPE dotguard_cleartext_spoofs_total counter\n"
+		"dotguard_cleartext_spoofs_total{kind=\"bad_id\"} 13\n"
+		"dotguard_cleartext_spoofs_total{kind=\"bad_case\"} 14\n"
+		"dotguard_cleartext_spoofs_total{kind=\"bad_answer\"} 15\n"
+		"# HELP dotguard_cleartext_waits_total Cleartext queries that waited for a socket (the bound was reached).\n"
+		"# TYPE dotguard_cleartext_waits_total counter\n"
+		"dotguard_cleartext_waits_total 16\n"
+		"# HELP dotguard_cleartext_sockets Cleartext upstream sockets open now.\n"
+		"# TYPE dotguard_cleartext_sockets gauge\n"
+		"dotguard_cleartext_sockets 17\n"
 		"# HELP dotguard_link_events_total Guarded interfaces that appeared, vanished or changed.\n"
 		"# TYPE dotguard_link_events_total counter\n"
 		"dotguard_link_events_total 9\n"
