@@ -34,6 +34,29 @@
 
 /* ---- clients ---- */
 
+/*
+ * A client is an address: IPv4 /32 (IPv4-mapped IPv6 too), IPv6 /64 (one
+ * end site, or one LAN: every SLAAC host on a /64 shares its budget).
+ */
+#define DG_CLIENT_V6_PREFIX 64
+/* Clients tracked at once (user/clients.c). Full: the entry idle longest
+ * (no query in flight, no TCP connection) is reused; none idle: the query
+ * gets SERVFAIL at once ("clients_full"), a TCP connection is closed
+ * ("tcp_refused"), dg_clients_rate_ok() says no. */
+#define DG_CLIENTS_MAX 8192
+/* Queries one client may have waiting on upstreams (every transport).
+ * Past it: SERVFAIL at once ("client_limited"). Half of one upstream's
+ * default pool (PoolSize=2 x DG_IDMAP_SLOTS), so one client leaves the
+ * other half to the rest; dnsperf at 1000 in flight stays under it. */
+#define DG_CLIENT_INFLIGHT_MAX 1024
+/* Answers per second per client, and the burst, for dg_clients_rate_ok()
+ * (the gateway's reflection guard): past them it says no. */
+#define DG_CLIENT_RATE 2000
+#define DG_CLIENT_BURST 4000
+
+_Static_assert(DG_CLIENT_INFLIGHT_MAX <= DG_IDMAP_SLOTS,
+	       "one client leaves room on a default pool");
+
 #define DG_STUB_TCP_MAX 256	/* client TCP connections at once */
 #define DG_STUB_TCP_IDLE_MS 10000	/* RFC 7766 6.2.3: close idle clients */
 
