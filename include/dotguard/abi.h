@@ -186,6 +186,12 @@ struct dg_daemon_stats {
 	__u64 reloads_refused;	/* SIGHUPs refused: the running config stayed */
 	__u64 config_loaded;	/* CLOCK_REALTIME s the running config was read */
 	__u8 config_sha256[32];	/* of its file's bytes; all zero: no file */
+	/* Hostile clients: what was done at each bound of limits.h's
+	 * "clients" section. */
+	__u64 client_limited;	/* SERVFAIL: the client had
+				 * DG_CLIENT_INFLIGHT_MAX in flight */
+	__u64 clients_full;	/* SERVFAIL: client table full of busy clients */
+	__u64 clients_evicted;	/* idle client entries reused for new ones */
 };
 
 _Static_assert(sizeof(struct dg_counter) == 16, "dg_counter layout");
