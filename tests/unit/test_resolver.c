@@ -142,7 +142,13 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
+	int i;
+
 	(void)state;
+	/* The upstream goes away: what it held fails, as the pool does. */
+	for (i = 0; i < n_fwd; i++)
+		if (!fwds[i].answered)
+			upstream_answer(i, false);
 	dg_cache_free(res->cache);
 	free(res);
 	free(reqs);
