@@ -20,12 +20,22 @@ time, and only loopback and TEST-NET addresses are accepted.
       line per source: "SRC opened N closed N", a connection counting as
       closed once the server ends it; a last line "all opened N closed N"
       follows.
+
+  hostile.py slowdot ADDR PORT CERT KEY DELAY SECONDS
+      A DNS-over-TLS upstream on ADDR:PORT for SECONDS, pipelined (RFC
+      7766), that answers every A query itself: names starting with
+      "slow" after DELAY seconds (TTL 0, so nothing caches them), any
+      other at once (TTL 60); the address is 203.0.113.77 for slow names,
+      203.0.113.10 for the others. Prints "slowdot slow N fast N" at the
+      end.
 """
+import heapq
 import ipaddress
 import os
 import resource
 import select
 import socket
+import ssl
 import struct
 import sys
 import threading
@@ -189,8 +199,87 @@ def cmd_hold(addr, count, srcs, state, gofile, seconds, ping):
         c[1].close()
 
 
+def dns_answer(query):
+    """The answer for an A query (QR RD RA, the question, one A), and
+    whether its name is a slow one."""
+    off = 12
+    while query[off]:
+        off += 1 + query[off]
+    slow = query[13:17] == b"slow"
+    addr, ttl = (b"\xcb\x00\x71\x4d", 0) if slow else (b"\xcb\x00\x71\x0a", 60)
+    rr = b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, ttl, 4) + addr
+    msg = (query[:2] + struct.pack("!HHHHH", 0x8180, 1, 1, 0, 0)
+           + query[12:off + 5] + rr)
+    return struct.pack("!H", len(msg)) + msg, slow
+
+
+def cmd_slowdot(addr, port, cert, key, delay, seconds):
+    delay, end = float(delay), time.monotonic() + float(seconds)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    ls = socket.socket(target(addr), socket.SOCK_STREAM)
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind((addr, int(port)))
+    ls.listen(16)
+    ls.settimeout(0.2)
+    counts = {True: 0, False: 0}
+    lock = threading.Lock()
+
+    def serve(conn):
+        # One thread per connection reads and writes: an SSL object is
+        # never used by two threads at once.
+        buf = b""
+        later = []		# (when, seq, answer)
+        seq = 0
+        while time.monotonic() < end:
+            now = time.monotonic()
+            out = []
+            while later and later[0][0] <= now:
+                out.append(heapq.heappop(later)[2])
+            try:
+                if out:
+                    conn.settimeout(None)
+                    conn.sendall(b"".join(out))
+                conn.settimeout(0.01)
+                data = conn.recv(65536)
+            except socket.timeout:
+                continue
+            except (OSError, ssl.SSLError):
+                break
+            if not data:
+                break
+            buf += data
+            while len(buf) >= 2 and len(buf) - 2 >= struct.unpack_from("!H", buf)[0]:
+                n = struct.unpack_from("!H", buf)[0]
+                query, buf = buf[2:2 + n], buf[2 + n:]
+                if len(query) < 17:
+                    continue
+                ans, slow = dns_answer(query)
+                with lock:
+                    counts[slow] += 1
+                seq += 1
+                heapq.heappush(later, (time.monotonic() + (delay if slow else 0),
+                                       seq, ans))
+        conn.close()
+
+    while time.monotonic() < end:
+        try:
+            raw, _ = ls.accept()
+        except socket.timeout:
+            continue
+        raw.settimeout(2)
+        try:
+            conn = ctx.wrap_socket(raw, server_side=True)
+        except (OSError, ssl.SSLError):
+            raw.close()
+            continue
+        threading.Thread(target=serve, args=(conn,), daemon=True).start()
+    print("slowdot slow %d fast %d" % (counts[True], counts[False]), flush=True)
+
+
 def main():
-    cmds = {"pipeline": (cmd_pipeline, 6), "hold": (cmd_hold, 7)}
+    cmds = {"pipeline": (cmd_pipeline, 6), "hold": (cmd_hold, 7),
+            "slowdot": (cmd_slowdot, 6)}
     if len(sys.argv) < 2 or sys.argv[1] not in cmds or \
             len(sys.argv) - 2 != cmds[sys.argv[1]][1]:
         sys.exit(__doc__)
