@@ -491,7 +491,8 @@ static void hog_push(void)
 	}
 }
 
-/* The stub has read no query of the hog's for 300 ms: it is held. */
+/* The stub has read no query of the hog's for 300 ms, with answers
+ * backed up: it is held. */
 static bool hog_held(void)
 {
 	hog_push();
@@ -499,7 +500,8 @@ static bool hog_held(void)
 		hog_last_read = st->queries_tcp;
 		hog_quiet_since = dg_now_ns();
 	}
-	return dg_now_ns() - hog_quiet_since > 300 * MS;
+	return dg_now_ns() - hog_quiet_since > 300 * MS &&
+	       st->tcp_waiting_bytes >= DG_STUB_TCP_WAIT_PAUSE;
 }
 
 static bool hog_all_answered(void)
