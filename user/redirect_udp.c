@@ -220,6 +220,17 @@ static void redir_frame(void *arg, const uint8_t *frame, size_t len)
 	br->r.start = b->loop->now;
 	br->r.via = "redirected udp";
 	redir_peer(&br->r, &f);
+	/* A LAN client gets at most so many answers a second: with a
+	 * forged source, every answer is one the victim did not ask for.
+	 * (The host's own applications are not a reflection's source.) */
+	if (!p->host && !dg_clients_rate_ok(&b->res->clients,
+					    (const struct sockaddr *)&br->r.peer,
+					    b->loop->now)) {
+		dg_stat_add(&redir_stats(b)->redirected_rate_limited, 1);
+		p->inflight--;
+		free(br);
+		return;
+	}
 	rc = dg_dns_parse_query(frame + f.dns_off, f.dns_len, &br->r.q);
 	/* No header, or a response: answering could start a loop. */
 	if (rc < 0 || (br->r.q.flags & DG_DNS_QR)) {

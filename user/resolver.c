@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <arpa/inet.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,6 +97,7 @@ void dg_resolve_error(struct dg_resolver *res, struct dg_req *r,
 struct res_wait {
 	struct dg_resolver *res;
 	struct dg_req *r;
+	int client;		/* handle in res->clients; 0: not counted */
 };
 
 static void res_upstream_done(void *arg, const uint8_t *msg, size_t len,
@@ -109,6 +111,7 @@ static void res_upstream_done(void *arg, const uint8_t *msg, size_t len,
 	char info[DG_DNS_INFO_MAX];
 	int n;
 
+	dg_clients_query_done(&res->clients, w->client);
 	free(w);
 	if (!msg) {
 		res_error(res, r, true, DG_RCODE_SERVFAIL, "no upstream answered in time");
@@ -169,18 +172,55 @@ static bool res_from_cache(struct dg_resolver *res, struct dg_req *r)
 	return true;
 }
 
+/* Count r against its client; false when it was answered instead. */
+static bool res_client_begin(struct dg_resolver *res, struct dg_req *r,
+			     int *client)
+{
+	struct dg_daemon_stats *s = res_stats(res);
+	int h;
+
+	*client = 0;
+	h = r->peer_len ? dg_clients_query_begin(&res->clients,
+						 (struct sockaddr *)&r->peer) :
+			  -EAFNOSUPPORT;
+	dg_stat_set(&s->clients_evicted, res->clients.evicted);
+	if (h == -EBUSY) {
+		dg_stat_add(&s->client_limited, 1);
+		res_error(res, r, true, DG_RCODE_SERVFAIL,
+			  "the client has too many queries in flight");
+		return false;
+	}
+	if (h == -ENOSPC) {
+		dg_stat_add(&s->clients_full, 1);
+		res_error(res, r, true, DG_RCODE_SERVFAIL,
+			  "the client table is full of busy clients");
+		return false;
+	}
+	/* No address (a transport that has none): not counted. */
+	*client = h > 0 ? h : 0;
+	return true;
+}
+
 void dg_resolve(struct dg_resolver *res, struct dg_req *r)
 {
 	struct res_wait *w;
+	int client;
 
 	if (res_from_hosts(res, r) || res_from_cache(res, r))
 		return;
+	if (!res_client_begin(res, r, &client))
+		return;
 	w = malloc(sizeof(*w));
 	if (!w) {
+		dg_clients_query_done(&res->clients, client);
 		dg_resolve_error(res, r, true, DG_RCODE_SERVFAIL);
 		return;
 	}
 	w->res = res;
 	w->r = r;
-	dg_pool_query(res->pool, &r->q, res_upstream_done, w);
+	w->client = client;
+	if (res->forward)
+		res->forward(res, &r->q, res_upstream_done, w);
+	else
+		dg_pool_query(res->pool, &r->q, res_upstream_done, w);
 }

@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 
 #include "cache.h"
+#include "clients.h"
 #include "config.h"
 #include "dns_wire.h"
 #include "hosts.h"
@@ -35,6 +36,14 @@ struct dg_req {
 	const char *via;	/* its path in: "udp", "tcp", "redirected tcp", "redirected udp" */
 };
 
+struct dg_resolver;
+/* Where a query the cache cannot answer goes: dg_pool_query()'s contract
+ * (done exactly once, never from inside the call). */
+typedef void (*dg_resolver_forward_fn)(struct dg_resolver *res,
+				       const struct dg_dns_query *q,
+				       dg_pool_done_fn done, void *arg);
+
+/* Made with calloc: every field below left zero has its default. */
 struct dg_resolver {
 	struct dg_loop *loop;
 	const struct dg_config *cfg;
@@ -42,10 +51,15 @@ struct dg_resolver {
 	struct dg_hosts *hosts;		/* NULL unless ReadEtcHosts=yes */
 	struct dg_pool *pool;
 	struct dg_stats *stats;
+	dg_resolver_forward_fn forward;	/* NULL: dg_pool_query(pool) */
+	struct dg_clients clients;	/* queries in flight per client */
 	uint8_t out[DG_DNS_MSG_MAX];	/* answers are built here */
 };
 
-/* Answer r (already parsed) from hosts, cache or upstream. */
+/* Answer r (already parsed) from hosts, cache or upstream. A query for
+ * upstream from a client (r->peer) that has DG_CLIENT_INFLIGHT_MAX in
+ * flight already, or that the full client table cannot take, is answered
+ * SERVFAIL at once and counted (client_limited, clients_full). */
 void dg_resolve(struct dg_resolver *res, struct dg_req *r);
 
 /* Answer a query that did not parse: rcode from dg_dns_parse_query. */

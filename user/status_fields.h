@@ -46,12 +46,24 @@
 	X(redirected_reassembled, COUNTER, "redirected_reassembled", "dotguard_redirected_fragments_total", "outcome=\"reassembled\"", "redirected fragments", "datagrams reassembled", "Fragments of redirected queries, by outcome.") \
 	X(redirected_frag_drops, COUNTER, "redirected_frag_drops", "dotguard_redirected_fragments_total", "outcome=\"datagram_dropped\"", "redirected fragments", "datagrams given up (timeout, overlap, too big)", "Fragments of redirected queries, by outcome.") \
 	X(redirected_bad_source, COUNTER, "redirected_bad_source", "dotguard_redirected_total", "outcome=\"bad_source\"", "redirected by the guard", "dropped: the answer would reflect", "Queries the guard redirected to the daemon, by outcome.") \
+	X(redirected_rate_limited, COUNTER, "redirected_rate_limited", "dotguard_redirected_total", "outcome=\"rate_limited\"", "redirected by the guard", "dropped: the client's answer rate", "Queries the guard redirected to the daemon, by outcome.") \
 	X(upstreams_saturated, COUNTER, "upstreams_saturated", "dotguard_upstreams_saturated_total", "", "upstream queries", "servfail with every upstream full", "SERVFAILs made because every usable upstream had all its in-flight slots taken.") \
 	X(cleartext_bad_id, COUNTER, "cleartext_bad_id", "dotguard_cleartext_spoofs_total", "kind=\"bad_id\"", "cleartext answers dropped", "wrong id", "Cleartext upstream answers dropped as spoofs, by what was wrong.") \
 	X(cleartext_bad_case, COUNTER, "cleartext_bad_case", "dotguard_cleartext_spoofs_total", "kind=\"bad_case\"", "cleartext answers dropped", "wrong letter case (0x20)", "Cleartext upstream answers dropped as spoofs, by what was wrong.") \
 	X(cleartext_bad_answer, COUNTER, "cleartext_bad_answer", "dotguard_cleartext_spoofs_total", "kind=\"bad_answer\"", "cleartext answers dropped", "not an answer to the question", "Cleartext upstream answers dropped as spoofs, by what was wrong.") \
 	X(cleartext_waits, COUNTER, "cleartext_waits", "dotguard_cleartext_waits_total", "", "cleartext sockets", "queries waited for one", "Cleartext queries that waited for a socket (the bound was reached).") \
 	X(cleartext_sockets, GAUGE, "cleartext_sockets", "dotguard_cleartext_sockets", "", "cleartext sockets", "open", "Cleartext upstream sockets open now.") \
+	X(client_limited, COUNTER, "client_limited", "dotguard_client_limits_total", "kind=\"inflight\"", "clients held back", "servfail: too many in flight", "Queries refused at a per-client bound, by which.") \
+	X(clients_full, COUNTER, "clients_full", "dotguard_client_limits_total", "kind=\"table_full\"", "clients held back", "servfail: client table full", "Queries refused at a per-client bound, by which.") \
+	X(clients_evicted, COUNTER, "clients_evicted", "dotguard_clients_evicted_total", "", "clients held back", "idle entries reused", "Idle client entries reused for new clients.") \
+	X(queries_unanswerable, COUNTER, "queries_unanswerable", "dotguard_queries_unanswerable_total", "", "queries", "unanswerable (no header, or a response)", "Client messages that were no query: UDP dropped, TCP connection closed.") \
+	X(tcp_conns, GAUGE, "tcp_conns", "dotguard_tcp_connections", "", "tcp clients", "open", "Client TCP connections open now.") \
+	X(tcp_waiting_bytes, GAUGE, "tcp_waiting_bytes", "dotguard_tcp_waiting_bytes", "", "tcp clients", "answer bytes unread", "Answer bytes TCP clients have not read yet.") \
+	X(tcp_evicted, COUNTER, "tcp_evicted", "dotguard_tcp_closed_total", "reason=\"evicted\"", "tcp clients", "idle closed for a newcomer", "Client TCP connections closed by the daemon, by why.") \
+	X(tcp_refused, COUNTER, "tcp_refused", "dotguard_tcp_closed_total", "reason=\"refused\"", "tcp clients", "newcomers refused", "Client TCP connections closed by the daemon, by why.") \
+	X(tcp_closed_backlog, COUNTER, "tcp_closed_backlog", "dotguard_tcp_closed_total", "reason=\"not_reading\"", "tcp clients", "closed: not reading", "Client TCP connections closed by the daemon, by why.") \
+	X(tcp_closed_idle, COUNTER, "tcp_closed_idle", "dotguard_tcp_closed_total", "reason=\"idle\"", "tcp clients", "closed: idle", "Client TCP connections closed by the daemon, by why.") \
+	X(tcp_paused, COUNTER, "tcp_paused", "dotguard_tcp_paused_total", "", "tcp clients", "reads paused at a cap", "Times reading a TCP client stopped at its pipeline or backlog cap.") \
 	X(link_events, COUNTER, "link_events", "dotguard_link_events_total", "", "guarded links", "changes (guard re-applied)", "Guarded interfaces that appeared, vanished or changed.") \
 	X(config_sha256, SHA256, "config.sha256", "dotguard_config_info", "", "config", "sha256", "The running config's SHA-256 (empty: built-in defaults).") \
 	X(config_loaded, TIME, "config.loaded", "dotguard_config_loaded_timestamp_seconds", "", "config", "read", "When the running config was read, in Unix seconds.") \

@@ -4,12 +4,17 @@
 #include <errno.h>
 #include <ifaddrs.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/sockios.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include "log.h"
 #include "stub.h"
@@ -20,6 +25,7 @@
 #define LOCAL_MAX 64
 #define UDP_RX_SIZE 4096	/* a UDP query never needs more */
 #define UDP_RCVBUF (4 << 20)
+#define STUB_OTHER_FDS 512	/* listeners, upstreams, AF_XDP, maps, logs */
 
 struct stub_udp_req;
 
@@ -33,6 +39,7 @@ struct stub_sock {
 	struct stub_udp_req *outq[UDP_BATCH];
 	int n_out;
 	struct dg_defer flush;
+	struct dg_timer rest;	/* TCP: accept() ran out of descriptors */
 };
 
 struct stub_udp_req {
@@ -42,21 +49,46 @@ struct stub_udp_req {
 	uint8_t msg[DG_DNS_EDNS_SIZE];
 };
 
+/* One answer (or what the socket left of it) waiting for its client. */
+struct stub_out {
+	struct stub_out *next;
+	size_t len;
+	uint8_t b[];
+};
+
+enum { STUB_LOCAL, STUB_STEERED, STUB_KINDS };
+
 struct stub_tcp {
 	struct dg_stub *stub;
 	int fd;
+	int kind;		/* STUB_LOCAL or STUB_STEERED: its budget */
+	int client;		/* its handle in the resolver's client table */
 	struct dg_io io;
 	uint8_t *rbuf;
 	size_t rlen, rcap;
-	uint8_t *wbuf;
-	size_t wlen, wcap;
+	struct stub_out *out, *out_tail;	/* answers waiting, in order */
+	size_t out_off;		/* bytes of out already sent */
+	size_t waiting;		/* bytes in the out list not yet sent */
 	int outstanding;	/* queries not yet answered */
+	uint64_t progress;	/* loop time of its last query or byte taken */
+	int outq;		/* unsent in the kernel's buffer, last looked */
 	bool dead;
-	bool steered;		/* caught by the guard (tc-steer), not a stub client */
+	bool eof;		/* the client sent FIN: answer, then close */
+	bool paused;		/* not read: a cap is reached */
+	bool on_idle;
+	struct stub_tcp *idle_prev, *idle_next;	/* its budget's idle list */
+	struct stub_tcp *all_prev, *all_next;	/* every open connection */
 	struct sockaddr_storage peer;
 	socklen_t peer_len;
-	struct dg_timer idle;
-	struct dg_defer release;
+	struct dg_timer timer;	/* idle or stalled: close */
+	struct dg_defer work;	/* free, or serve frames buffered */
+};
+
+/* One kind of TCP client's connections; the idle ones (nothing in
+ * flight) listed oldest first: the first to close for a newcomer. */
+struct stub_budget {
+	int n, max;
+	struct stub_tcp *idle_head, *idle_tail;
 };
 
 struct dg_stub {
@@ -64,7 +96,11 @@ struct dg_stub {
 	struct dg_resolver *res;
 	struct stub_sock socks[STUB_MAX_SOCKS];
 	int n_socks;
-	int n_tcp;
+	struct stub_budget budget[STUB_KINDS];
+	struct stub_tcp *all;	/* open TCP connections */
+	size_t waiting;		/* answer bytes waiting, all connections */
+	unsigned long held;	/* requests the resolver has not replied to */
+	bool closing;		/* dg_stub_free ran: free at held == 0 */
 	/* The host's own addresses at start: clients from them are local. */
 	struct sockaddr_storage local[LOCAL_MAX];
 	int n_local;
@@ -123,8 +159,10 @@ static void stub_learn_local(struct dg_stub *s)
 static void stub_dispatch(struct dg_stub *s, struct dg_req *r, int rc, bool local)
 {
 	/* No header, or a response (QR set): answering could start a loop
-	 * between two servers reflecting at each other. */
+	 * between two servers reflecting at each other. UDP drops it, TCP
+	 * closes the connection. */
 	if (rc < 0 || (r->q.flags & DG_DNS_QR)) {
+		dg_stat_add(&s->res->stats->s->queries_unanswerable, 1);
 		r->reply(r, NULL, 0);
 		return;
 	}
@@ -140,6 +178,27 @@ static void stub_dispatch(struct dg_stub *s, struct dg_req *r, int rc, bool loca
 }
 
 /* ---- UDP ------------------------------------------------------------- */
+
+/* After dg_stub_free(): the memory goes once no request is owed a reply
+ * and no end-of-turn flush of ours is queued in the loop. */
+static void stub_maybe_free(struct dg_stub *s)
+{
+	int i;
+
+	if (!s->closing || s->held)
+		return;
+	for (i = 0; i < s->n_socks; i++)
+		if (s->socks[i].flush.queued)
+			return;
+	free(s);
+}
+
+/* The resolver replied to one more request. */
+static void stub_unhold(struct dg_stub *s)
+{
+	s->held--;
+	stub_maybe_free(s);
+}
 
 static void udp_flush(struct dg_loop *l, struct dg_defer *d)
 {
@@ -173,23 +232,27 @@ static void udp_flush(struct dg_loop *l, struct dg_defer *d)
 	for (i = 0; i < ss->n_out; i++)
 		free(ss->outq[i]);
 	ss->n_out = 0;
+	/* Run as a defer after dg_stub_free(): maybe the last one. */
+	stub_maybe_free(ss->stub);
 }
 
 static void udp_reply(struct dg_req *r, const uint8_t *msg, size_t len)
 {
 	struct stub_udp_req *u = (struct stub_udp_req *)r;
 	struct stub_sock *ss = u->sock;
+	struct dg_stub *s = ss->stub;
 
-	if (!msg || len > sizeof(u->msg)) {
+	if (!msg || len > sizeof(u->msg) || s->closing) {
 		free(u);
-		return;
+	} else {
+		memcpy(u->msg, msg, len);
+		u->len = len;
+		if (ss->n_out == UDP_BATCH)
+			udp_flush(s->loop, &ss->flush);
+		ss->outq[ss->n_out++] = u;
+		dg_defer(s->loop, &ss->flush);
 	}
-	memcpy(u->msg, msg, len);
-	u->len = len;
-	if (ss->n_out == UDP_BATCH)
-		udp_flush(ss->stub->loop, &ss->flush);
-	ss->outq[ss->n_out++] = u;
-	dg_defer(ss->stub->loop, &ss->flush);
+	stub_unhold(s);
 }
 
 static void udp_read(struct dg_loop *l, uint32_t events, void *arg)
@@ -231,6 +294,7 @@ static void udp_read(struct dg_loop *l, uint32_t events, void *arg)
 			memcpy(&u->r.peer, &peers[i], mm[i].msg_hdr.msg_namelen);
 			u->r.peer_len = mm[i].msg_hdr.msg_namelen;
 			dg_stat_add(&s->res->stats->s->queries_udp, 1);
+			s->held++;
 			rc = dg_dns_parse_query(bufs[i], mm[i].msg_len, &u->r.q);
 			/* A datagram longer than any sane query was cut. */
 			if (rc >= 0 && (mm[i].msg_hdr.msg_flags & MSG_TRUNC))
@@ -246,14 +310,59 @@ static void udp_read(struct dg_loop *l, uint32_t events, void *arg)
 
 /* ---- TCP ------------------------------------------------------------- */
 
-static void tcp_release(struct dg_loop *l, struct dg_defer *d)
+static struct dg_daemon_stats *stub_stats(const struct dg_stub *s)
 {
-	struct stub_tcp *t = (struct stub_tcp *)((char *)d - offsetof(struct stub_tcp, release));
+	return s->res->stats->s;
+}
 
-	(void)l;
-	free(t->rbuf);
-	free(t->wbuf);
-	free(t);
+static void tcp_idle_unlink(struct stub_tcp *t)
+{
+	struct stub_budget *b = &t->stub->budget[t->kind];
+
+	if (!t->on_idle)
+		return;
+	if (t->idle_prev)
+		t->idle_prev->idle_next = t->idle_next;
+	else
+		b->idle_head = t->idle_next;
+	if (t->idle_next)
+		t->idle_next->idle_prev = t->idle_prev;
+	else
+		b->idle_tail = t->idle_prev;
+	t->idle_prev = t->idle_next = NULL;
+	t->on_idle = false;
+}
+
+static void tcp_idle_push(struct stub_tcp *t)
+{
+	struct stub_budget *b = &t->stub->budget[t->kind];
+
+	if (t->on_idle)
+		return;
+	t->idle_prev = b->idle_tail;
+	t->idle_next = NULL;
+	if (b->idle_tail)
+		b->idle_tail->idle_next = t;
+	else
+		b->idle_head = t;
+	b->idle_tail = t;
+	t->on_idle = true;
+}
+
+static void tcp_out_free(struct stub_tcp *t)
+{
+	struct dg_stub *s = t->stub;
+	struct stub_out *o;
+
+	while ((o = t->out)) {
+		t->out = o->next;
+		free(o);
+	}
+	t->out_tail = NULL;
+	t->out_off = 0;
+	s->waiting -= t->waiting;
+	dg_stat_sub(&stub_stats(s)->tcp_waiting_bytes, t->waiting);
+	t->waiting = 0;
 }
 
 /* Close now; free once no answer is owed (the resolver still holds the
@@ -264,82 +373,239 @@ static void tcp_close(struct stub_tcp *t)
 
 	if (!t->dead) {
 		t->dead = true;
-		s->n_tcp--;
-		dg_timer_cancel(s->loop, &t->idle);
+		s->budget[t->kind].n--;
+		if (t->all_prev)
+			t->all_prev->all_next = t->all_next;
+		else
+			s->all = t->all_next;
+		if (t->all_next)
+			t->all_next->all_prev = t->all_prev;
+		tcp_idle_unlink(t);
+		tcp_out_free(t);
+		dg_clients_conn_close(&s->res->clients, t->client);
+		dg_stat_sub(&stub_stats(s)->tcp_conns, 1);
+		dg_timer_cancel(s->loop, &t->timer);
 		dg_io_del(s->loop, &t->io);
 		close(t->fd);
 	}
 	if (!t->outstanding)
-		dg_defer(s->loop, &t->release);
+		dg_defer(s->loop, &t->work);
 }
 
-static void tcp_write(struct stub_tcp *t)
+static bool tcp_can_read(const struct stub_tcp *t)
 {
+	return !t->dead && !t->eof && t->outstanding < DG_STUB_TCP_PIPELINE &&
+	       t->waiting < DG_STUB_TCP_WAIT_PAUSE;
+}
+
+/*
+ * After anything changed: close a finished half-closed connection, keep
+ * the idle list (nothing in flight) and the timer right, and read the
+ * connection only while it is under its caps. Frames already buffered
+ * when reading resumes are served at the end of this loop turn.
+ */
+static void tcp_update(struct stub_tcp *t)
+{
+	struct dg_stub *s = t->stub;
+	uint64_t when;
+	bool rd;
+
+	if (t->dead)
+		return;
+	if (t->eof && !t->outstanding && !t->waiting) {
+		tcp_close(t);
+		return;
+	}
+	if (t->outstanding)
+		tcp_idle_unlink(t);
+	else
+		tcp_idle_push(t);
+	/* Idle: nothing owed either way. Stalled: answers wait and the
+	 * client takes none. Neither while only queries are in flight:
+	 * the resolver answers those within its deadline. */
+	if (t->waiting)
+		when = t->progress + DG_STUB_TCP_STALL_MS * MS;
+	else if (!t->outstanding)
+		when = t->progress + DG_STUB_TCP_IDLE_MS * MS;
+	else
+		when = 0;
+	if (!when)
+		dg_timer_cancel(s->loop, &t->timer);
+	else if (!dg_timer_armed(&t->timer) || t->timer.when != when)
+		dg_timer_set(s->loop, &t->timer, when);
+
+	rd = tcp_can_read(t);
+	if (!rd && !t->paused && !t->eof) {
+		t->paused = true;
+		dg_stat_add(&stub_stats(s)->tcp_paused, 1);
+	} else if (rd && t->paused) {
+		t->paused = false;
+		if (t->rlen >= 2)
+			dg_defer(s->loop, &t->work);
+	}
+	dg_io_mod(s->loop, &t->io, (rd ? EPOLLIN : 0) | (t->waiting ? EPOLLOUT : 0));
+}
+
+/* Whether the client took bytes from the kernel's send buffer since the
+ * last look: SIOCOUTQ is what it holds unsent. */
+static bool tcp_kernel_drained(struct stub_tcp *t)
+{
+	int q;
+
+	if (ioctl(t->fd, SIOCOUTQ, &q))
+		return false;
+	if (q == t->outq)
+		return false;
+	t->outq = q;
+	return true;
+}
+
+/* The client took n bytes of what waited. */
+static void tcp_consumed(struct stub_tcp *t, size_t n)
+{
+	struct dg_stub *s = t->stub;
+	struct stub_out *o;
+	size_t left = n, seg;
+
+	while (left && (o = t->out)) {
+		seg = o->len - t->out_off;
+		if (left < seg) {
+			t->out_off += left;
+			break;
+		}
+		left -= seg;
+		t->out = o->next;
+		if (!t->out)
+			t->out_tail = NULL;
+		t->out_off = 0;
+		free(o);
+	}
+	t->waiting -= n;
+	s->waiting -= n;
+	dg_stat_sub(&stub_stats(s)->tcp_waiting_bytes, n);
+}
+
+/* Send what waits, in order, until the socket is full. */
+static void tcp_flush(struct stub_tcp *t)
+{
+	struct iovec iov[16];
+	struct msghdr mh = { .msg_iov = iov };
+	struct stub_out *o;
+	size_t i;
 	ssize_t n;
 
-	while (t->wlen) {
-		n = send(t->fd, t->wbuf, t->wlen, MSG_DONTWAIT | MSG_NOSIGNAL);
+	while (!t->dead && t->out) {
+		for (i = 0, o = t->out; o && i < 16; o = o->next, i++) {
+			iov[i].iov_base = o->b + (i ? 0 : t->out_off);
+			iov[i].iov_len = o->len - (i ? 0 : t->out_off);
+		}
+		mh.msg_iovlen = i;
+		n = sendmsg(t->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			if (errno != EAGAIN) {
+			if (errno != EAGAIN)
 				tcp_close(t);
-				return;
-			}
-			break;
+			return;
 		}
-		memmove(t->wbuf, t->wbuf + n, t->wlen - n);
-		t->wlen -= n;
+		t->progress = t->stub->loop->now;
+		tcp_consumed(t, (size_t)n);
 	}
-	dg_io_mod(t->stub->loop, &t->io, t->wlen ? EPOLLIN | EPOLLOUT : EPOLLIN);
+}
+
+/* One answer, length first, after those already waiting. Sent at once
+ * when nothing waits; what the socket does not take waits, within the
+ * connection's and the stub's caps. */
+static void tcp_queue(struct stub_tcp *t, const uint8_t *msg, size_t len)
+{
+	struct dg_stub *s = t->stub;
+	uint8_t pre[DG_DNS_TCP_PREFIX];
+	struct iovec iov[2] = { { pre, sizeof(pre) }, { (void *)msg, len } };
+	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
+	size_t total = DG_DNS_TCP_PREFIX + len, done = 0, rest;
+	struct stub_out *o;
+	ssize_t n;
+
+	dg_dns_tcp_prefix(pre, len);
+	if (!t->out) {
+		n = sendmsg(t->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n < 0 && errno != EAGAIN && errno != EINTR) {
+			tcp_close(t);
+			return;
+		}
+		if (n > 0) {
+			done = (size_t)n;
+			t->progress = s->loop->now;
+		}
+		if (done == total)
+			return;
+	}
+	rest = total - done;
+	/* Our buffer starts to fill: the kernel's is full; remember how
+	 * full, to tell a stalled client from a slow one. */
+	if (!t->waiting)
+		tcp_kernel_drained(t);
+	if (t->waiting + rest > DG_STUB_TCP_WAIT_MAX ||
+	    s->waiting + rest > DG_STUB_TCP_WAIT_TOTAL) {
+		log_verbose("stub: TCP client stopped reading (%zu bytes waiting): closed",
+			    t->waiting);
+		dg_stat_add(&stub_stats(s)->tcp_closed_backlog, 1);
+		tcp_close(t);
+		return;
+	}
+	o = malloc(sizeof(*o) + rest);
+	if (!o) {
+		tcp_close(t);
+		return;
+	}
+	o->next = NULL;
+	o->len = rest;
+	if (done < 2) {
+		memcpy(o->b, pre + done, 2 - done);
+		memcpy(o->b + 2 - done, msg, len);
+	} else {
+		memcpy(o->b, msg + done - 2, rest);
+	}
+	if (t->out_tail)
+		t->out_tail->next = o;
+	else
+		t->out = o;
+	t->out_tail = o;
+	t->waiting += rest;
+	s->waiting += rest;
+	dg_stat_add(&stub_stats(s)->tcp_waiting_bytes, rest);
 }
 
 static void tcp_reply(struct dg_req *r, const uint8_t *msg, size_t len)
 {
 	struct stub_tcp *t = r->owner;
-	size_t need;
-	uint8_t *nb;
+	struct dg_stub *s = t->stub;
 
 	free(r);
 	t->outstanding--;
-	if (t->dead || !msg) {
-		if (t->dead && !t->outstanding)
-			dg_defer(t->stub->loop, &t->release);
-		if (!t->dead && !msg)
-			tcp_close(t);
-		return;
+	if (t->dead) {
+		if (!t->outstanding)
+			dg_defer(s->loop, &t->work);
+	} else if (!msg) {
+		/* Nothing to answer it with (stub_dispatch counted it). */
+		tcp_close(t);
+	} else {
+		tcp_queue(t, msg, len);
+		tcp_update(t);
 	}
-	need = t->wlen + 2 + len;
-	if (need > t->wcap) {
-		nb = realloc(t->wbuf, need);
-		if (!nb) {
-			tcp_close(t);
-			return;
-		}
-		t->wbuf = nb;
-		t->wcap = need;
-	}
-	t->wbuf[t->wlen] = (uint8_t)(len >> 8);
-	t->wbuf[t->wlen + 1] = (uint8_t)len;
-	memcpy(t->wbuf + t->wlen + 2, msg, len);
-	t->wlen += 2 + len;
-	tcp_write(t);
-	if (!t->dead && !t->outstanding)
-		dg_timer_set(t->stub->loop, &t->idle,
-			     t->stub->loop->now + DG_STUB_TCP_IDLE_MS * MS);
+	stub_unhold(s);
 }
 
+/* Serve the whole frames buffered, while the caps allow. */
 static void tcp_frames(struct stub_tcp *t)
 {
 	struct dg_stub *s = t->stub;
 	size_t off = 0, flen;
 	struct dg_req *r;
 
-	/* Non-local peers were turned away at accept (but steered ones). */
-	while (!t->dead && t->rlen - off >= 2) {
-		flen = (size_t)t->rbuf[off] << 8 | t->rbuf[off + 1];
-		if (t->rlen - off - 2 < flen)
-			break;
+	while (tcp_can_read(t) &&
+	       (flen = dg_dns_tcp_frame(t->rbuf + off, t->rlen - off)) &&
+	       flen <= t->rlen - off) {
 		r = calloc(1, sizeof(*r));
 		if (!r) {
 			tcp_close(t);
@@ -347,37 +613,44 @@ static void tcp_frames(struct stub_tcp *t)
 		}
 		r->reply = tcp_reply;
 		r->owner = t;
-		r->via = t->steered ? "redirected tcp" : "tcp";
+		r->via = t->kind == STUB_STEERED ? "redirected tcp" : "tcp";
 		memcpy(&r->peer, &t->peer, t->peer_len);
 		r->peer_len = t->peer_len;
 		r->limit = DG_DNS_MSG_MAX;
 		r->start = s->loop->now;
 		t->outstanding++;
-		dg_timer_cancel(s->loop, &t->idle);
-		dg_stat_add(&s->res->stats->s->queries_tcp, 1);
-		stub_dispatch(s, r, dg_dns_parse_query(t->rbuf + off + 2, flen, &r->q),
+		t->progress = s->loop->now;
+		s->held++;
+		tcp_idle_unlink(t);
+		dg_stat_add(&stub_stats(s)->queries_tcp, 1);
+		/* Non-local peers were turned away at accept (but steered
+		 * ones). The reply may come back before this returns. */
+		stub_dispatch(s, r, dg_dns_parse_query(t->rbuf + off + DG_DNS_TCP_PREFIX,
+						       flen - DG_DNS_TCP_PREFIX, &r->q),
 			      true);
-		off += 2 + flen;
+		off += flen;
 	}
-	memmove(t->rbuf, t->rbuf + off, t->rlen - off);
-	t->rlen -= off;
+	if (off) {
+		memmove(t->rbuf, t->rbuf + off, t->rlen - off);
+		t->rlen -= off;
+	}
 }
 
-static void tcp_io(struct dg_loop *l, uint32_t events, void *arg)
+/* Read while the caps allow: a few reads per wakeup, then other
+ * sockets get their turn (epoll reports this one again). */
+static void tcp_read(struct stub_tcp *t)
 {
-	struct stub_tcp *t = arg;
 	size_t want;
 	uint8_t *nb;
 	ssize_t n;
+	int round;
 
-	(void)l;
-	if (events & EPOLLOUT)
-		tcp_write(t);
-	if (t->dead || !(events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
-		return;
-	for (;;) {
+	tcp_frames(t);
+	for (round = 0; round < 8 && tcp_can_read(t); round++) {
 		/* Grow to the frame being read, at most one whole message. */
-		want = t->rlen >= 2 ? 2 + ((size_t)t->rbuf[0] << 8 | t->rbuf[1]) : 514;
+		want = dg_dns_tcp_frame(t->rbuf, t->rlen);
+		if (!want)
+			want = DG_DNS_TCP_PREFIX + 512;
 		if (want < t->rlen + 512)
 			want = t->rlen + 512;
 		if (want > 2 + DG_DNS_MSG_MAX + 512)
@@ -396,34 +669,164 @@ static void tcp_io(struct dg_loop *l, uint32_t events, void *arg)
 			continue;
 		if (n < 0 && errno == EAGAIN)
 			return;
-		if (n <= 0) {
+		if (n < 0) {
 			tcp_close(t);
 			return;
 		}
-		t->rlen += n;
-		tcp_frames(t);
-		if (t->dead)
+		if (!n) {
+			/* Half-closed: answer what was asked, then close. */
+			t->eof = true;
 			return;
+		}
+		t->rlen += (size_t)n;
+		tcp_frames(t);
 	}
 }
 
-static void tcp_idle(struct dg_loop *l, struct dg_timer *tm)
+static void tcp_io(struct dg_loop *l, uint32_t events, void *arg)
 {
-	struct stub_tcp *t = (struct stub_tcp *)((char *)tm - offsetof(struct stub_tcp, idle));
+	struct stub_tcp *t = arg;
 
 	(void)l;
-	if (!t->outstanding)
+	/* Reset, or shut both ways: nothing can reach the client. */
+	if (events & (EPOLLERR | EPOLLHUP)) {
 		tcp_close(t);
+		return;
+	}
+	if (events & EPOLLOUT)
+		tcp_flush(t);
+	if (events & EPOLLIN)
+		tcp_read(t);
+	tcp_update(t);
+}
+
+/* End of a loop turn: free a closed connection no answer is owed to, or
+ * serve the frames buffered while reading was paused. */
+static void tcp_work(struct dg_loop *l, struct dg_defer *d)
+{
+	struct stub_tcp *t = (struct stub_tcp *)((char *)d - offsetof(struct stub_tcp, work));
+
+	(void)l;
+	if (t->dead) {
+		if (!t->outstanding) {
+			free(t->rbuf);
+			free(t);
+		}
+		return;
+	}
+	tcp_read(t);
+	tcp_update(t);
+}
+
+static void tcp_timeout(struct dg_loop *l, struct dg_timer *tm)
+{
+	struct stub_tcp *t = (struct stub_tcp *)((char *)tm - offsetof(struct stub_tcp, timer));
+
+	/* Stalled, as far as our buffer can tell; but a slow reader may
+	 * still be draining the kernel's. */
+	if (t->waiting && tcp_kernel_drained(t)) {
+		t->progress = l->now;
+		tcp_update(t);
+		return;
+	}
+	if (t->waiting || !t->outstanding) {
+		dg_stat_add(&stub_stats(t->stub)->tcp_closed_idle, 1);
+		tcp_close(t);
+	}
+}
+
+/* Close the connection idle longest in b (of client h only, unless 0)
+ * for a newcomer. Returns whether there was one. */
+static bool tcp_evict(struct dg_stub *s, struct stub_budget *b, int h)
+{
+	struct stub_tcp *t;
+	int i;
+
+	/* Walks one budget's idle list at most. */
+	for (t = b->idle_head, i = 0; t && i < b->max; t = t->idle_next, i++) {
+		if (h && t->client != h)
+			continue;
+		log_verbose("stub: idle TCP connection closed for a newcomer");
+		dg_stat_add(&stub_stats(s)->tcp_evicted, 1);
+		tcp_close(t);
+		return true;
+	}
+	return false;
+}
+
+/* A connection accepted on ss: admit it within its kind's budget and its
+ * client's share, closing idle ones for it, else close it at once. */
+static void tcp_admit(struct stub_sock *ss, int fd, const struct sockaddr_storage *peer,
+		      socklen_t plen)
+{
+	struct dg_stub *s = ss->stub;
+	struct dg_loop *l = s->loop;
+	int kind = ss->steered ? STUB_STEERED : STUB_LOCAL;
+	struct stub_budget *b = &s->budget[kind];
+	struct stub_tcp *t;
+	int h;
+
+	/* Steered connections were caught by the guard on this host or
+	 * its LAN ports: serving them is the point. */
+	if (!ss->steered && !peer_is_local(s, (const struct sockaddr *)peer)) {
+		dg_stat_add(&stub_stats(s)->refused, 1);
+		goto refuse;
+	}
+	h = dg_clients_get(&s->res->clients, (const struct sockaddr *)peer);
+	if (h < 0)
+		goto full;
+	if (dg_clients_conns(&s->res->clients, h) >= DG_STUB_TCP_PER_CLIENT &&
+	    !tcp_evict(s, b, h) && !tcp_evict(s, &s->budget[!kind], h))
+		goto full;
+	if (b->n >= b->max && !tcp_evict(s, b, 0))
+		goto full;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		goto full;
+	t->stub = s;
+	t->fd = fd;
+	t->kind = kind;
+	t->client = h;
+	memcpy(&t->peer, peer, plen);
+	t->peer_len = plen;
+	t->progress = l->now;
+	dg_timer_init(&t->timer, tcp_timeout);
+	dg_defer_init(&t->work, tcp_work);
+	if (dg_io_add(l, &t->io, fd, EPOLLIN, tcp_io, t)) {
+		free(t);
+		goto full;
+	}
+	b->n++;
+	t->all_next = s->all;
+	if (s->all)
+		s->all->all_prev = t;
+	s->all = t;
+	dg_clients_conn_open(&s->res->clients, h);
+	dg_stat_add(&stub_stats(s)->tcp_conns, 1);
+	tcp_update(t);
+	return;
+full:
+	log_verbose("stub: TCP connection refused: %s full of busy connections",
+		    kind == STUB_STEERED ? "steered budget" : "local budget");
+	dg_stat_add(&stub_stats(s)->tcp_refused, 1);
+refuse:
+	close(fd);
+}
+
+static void tcp_rested(struct dg_loop *l, struct dg_timer *tm)
+{
+	struct stub_sock *ss = (struct stub_sock *)((char *)tm - offsetof(struct stub_sock, rest));
+
+	dg_io_mod(l, &ss->io, EPOLLIN);
 }
 
 static void tcp_accept(struct dg_loop *l, uint32_t events, void *arg)
 {
 	struct stub_sock *ss = arg;
 	struct dg_stub *s = ss->stub;
+	struct pollfd pfd = { .events = POLLIN };
 	struct sockaddr_storage peer;
 	socklen_t plen;
-	struct stub_tcp *t;
-	bool local;
 	int fd, i;
 
 	(void)events;
@@ -431,32 +834,30 @@ static void tcp_accept(struct dg_loop *l, uint32_t events, void *arg)
 		plen = sizeof(peer);
 		fd = accept4(ss->fd, (struct sockaddr *)&peer, &plen,
 			     SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd < 0)
+		if (fd >= 0) {
+			tcp_admit(ss, fd, &peer, plen);
+			continue;
+		}
+		if (errno == EINTR || errno == ECONNABORTED)
+			continue;
+		if (errno != EMFILE && errno != ENFILE && errno != ENOBUFS &&
+		    errno != ENOMEM)
 			return;
-		/* Non-local or one too many: closed at once, never served.
-		 * Steered connections were caught by the guard on this host
-		 * or its LAN ports: serving them is the point. */
-		local = ss->steered || peer_is_local(s, (struct sockaddr *)&peer);
-		if (!local || s->n_tcp >= DG_STUB_TCP_MAX || !(t = calloc(1, sizeof(*t)))) {
-			if (!local)
-				dg_stat_add(&s->res->stats->s->refused, 1);
-			close(fd);
+		/* Out of descriptors (Linux says so before it looks for a
+		 * connection): is anyone waiting? */
+		pfd.fd = ss->fd;
+		if (poll(&pfd, 1, 0) != 1)
+			return;
+		/* One idle connection of this kind makes room. With none,
+		 * the listener rests, or epoll would report it again at
+		 * once, forever. */
+		if (tcp_evict(s, &s->budget[ss->steered ? STUB_STEERED : STUB_LOCAL], 0))
 			continue;
-		}
-		t->stub = s;
-		t->fd = fd;
-		t->steered = ss->steered;
-		memcpy(&t->peer, &peer, plen);
-		t->peer_len = plen;
-		dg_timer_init(&t->idle, tcp_idle);
-		dg_defer_init(&t->release, tcp_release);
-		if (dg_io_add(l, &t->io, fd, EPOLLIN, tcp_io, t)) {
-			close(fd);
-			free(t);
-			continue;
-		}
-		s->n_tcp++;
-		dg_timer_set(l, &t->idle, l->now + DG_STUB_TCP_IDLE_MS * MS);
+		log_verbose("stub: accept: %s: listener rests %d ms", strerror(errno),
+			    DG_STUB_ACCEPT_REST_MS);
+		dg_io_mod(l, &ss->io, 0);
+		dg_timer_set(l, &ss->rest, l->now + DG_STUB_ACCEPT_REST_MS * MS);
+		return;
 	}
 }
 
@@ -473,6 +874,7 @@ static int stub_listen(struct dg_stub *s, const struct dg_server *srv, bool tcp,
 	char label[DG_UPSTREAM_NAME];
 	socklen_t len;
 	int one = 1, rcvbuf = UDP_RCVBUF, err;
+	int sndbuf_tcp = DG_STUB_TCP_SNDBUF, rcvbuf_tcp = DG_STUB_TCP_RCVBUF;
 
 	if (srv->family == AF_INET) {
 		sin->sin_family = AF_INET;
@@ -508,6 +910,11 @@ static int stub_listen(struct dg_stub *s, const struct dg_server *srv, bool tcp,
 	 * queries per second. FORCE needs CAP_NET_ADMIN, which we have. */
 	if (!tcp && setsockopt(ss->fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)))
 		setsockopt(ss->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	/* Accepted connections inherit these: a client that does not read
+	 * cannot make the kernel hold megabytes for it either. */
+	if (tcp && (setsockopt(ss->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf_tcp, sizeof(sndbuf_tcp)) ||
+		    setsockopt(ss->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf_tcp, sizeof(rcvbuf_tcp))))
+		goto fail;
 	if (bind(ss->fd, (struct sockaddr *)&sa, len) ||
 	    (tcp && listen(ss->fd, 128)))
 		goto fail;
@@ -515,6 +922,7 @@ static int stub_listen(struct dg_stub *s, const struct dg_server *srv, bool tcp,
 	ss->tcp = tcp;
 	ss->steered = transparent;
 	dg_defer_init(&ss->flush, udp_flush);
+	dg_timer_init(&ss->rest, tcp_rested);
 	err = dg_io_add(s->loop, &ss->io, ss->fd, EPOLLIN,
 			tcp ? tcp_accept : udp_read, ss);
 	if (err) {
@@ -533,6 +941,22 @@ fail:
 	return -err;
 }
 
+/* Both TCP budgets full must not run the daemon out of descriptors
+ * (1024 is a common default): take what the hard limit allows. */
+static void stub_more_files(void)
+{
+	rlim_t want = DG_STUB_TCP_LOCAL_MAX + DG_STUB_TCP_STEERED_MAX + STUB_OTHER_FDS;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want ?
+		      rl.rlim_max : want;
+	if (setrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur < want)
+		log_warn("stub: RLIMIT_NOFILE allows %llu descriptors, the TCP budgets want %llu: raise LimitNOFILE=",
+			 (unsigned long long)rl.rlim_cur, (unsigned long long)want);
+}
+
 struct dg_stub *dg_stub_new(struct dg_loop *l, struct dg_resolver *res,
 			    const struct dg_config *cfg)
 {
@@ -546,6 +970,9 @@ struct dg_stub *dg_stub_new(struct dg_loop *l, struct dg_resolver *res,
 		return NULL;
 	s->loop = l;
 	s->res = res;
+	s->budget[STUB_LOCAL].max = DG_STUB_TCP_LOCAL_MAX;
+	s->budget[STUB_STEERED].max = DG_STUB_TCP_STEERED_MAX;
+	stub_more_files();
 	stub_learn_local(s);
 	inet_pton(AF_INET, DG_STUB_ADDR, &main_srv.addr.v4);
 	if ((udp && stub_listen(s, &main_srv, false, false)) ||
@@ -587,6 +1014,7 @@ void dg_stub_close_steered(struct dg_stub *s)
 	 * nothing epoll points at. */
 	while (s->n_socks && s->socks[s->n_socks - 1].steered) {
 		ss = &s->socks[--s->n_socks];
+		dg_timer_cancel(s->loop, &ss->rest);
 		dg_io_del(s->loop, &ss->io);
 		close(ss->fd);
 		log_debug("stub: transparent TCP/53 listener closed");
@@ -599,11 +1027,17 @@ void dg_stub_free(struct dg_stub *s)
 
 	if (!s)
 		return;
+	/* Connections whose answers are still owed are freed when the
+	 * resolver lets go of their requests. */
+	while (s->all)
+		tcp_close(s->all);
 	for (i = 0; i < s->n_socks; i++) {
 		if (!s->socks[i].tcp)
 			udp_flush(s->loop, &s->socks[i].flush);
+		dg_timer_cancel(s->loop, &s->socks[i].rest);
 		dg_io_del(s->loop, &s->socks[i].io);
 		close(s->socks[i].fd);
 	}
-	free(s);
+	s->closing = true;
+	stub_maybe_free(s);
 }

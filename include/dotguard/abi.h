@@ -214,6 +214,26 @@ struct dg_daemon_stats {
 	__u64 cleartext_waits;		/* queries that waited for a socket
 					 * (DG_PLAIN_SOCKETS_MAX open) */
 	__u64 cleartext_sockets;	/* gauge: cleartext sockets open */
+	/* Hostile clients: what was done at each bound of limits.h's
+	 * "clients" section. */
+	__u64 client_limited;	/* SERVFAIL: the client had
+				 * DG_CLIENT_INFLIGHT_MAX in flight */
+	__u64 clients_full;	/* SERVFAIL: client table full of busy clients */
+	__u64 clients_evicted;	/* idle client entries reused for new ones */
+	__u64 queries_unanswerable; /* no DNS header, or a response (QR):
+				     * UDP dropped, TCP connection closed */
+	__u64 tcp_conns;	/* gauge: client TCP connections open */
+	__u64 tcp_waiting_bytes; /* gauge: answer bytes TCP clients have
+				  * not read yet */
+	__u64 tcp_evicted;	/* idle connections closed for a newcomer */
+	__u64 tcp_refused;	/* newcomers closed at once: budget or the
+				 * client's share full of busy connections */
+	__u64 tcp_paused;	/* times reading a connection stopped at
+				 * its pipeline or backlog cap */
+	__u64 tcp_closed_backlog; /* closed: its client stopped reading */
+	__u64 tcp_closed_idle;	/* closed: idle or stalled past its timeout */
+	__u64 redirected_rate_limited;	/* LAN queries past their client's
+					 * answer rate: dropped unanswered */
 };
 
 _Static_assert(sizeof(struct dg_counter) == 16, "dg_counter layout");

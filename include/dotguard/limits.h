@@ -90,7 +90,79 @@ _Static_assert(2 * DG_PLAIN_SOCKETS_MAX <= DG_MAX_OWN_SOCKETS,
 
 /* ---- clients ---- */
 
-#define DG_STUB_TCP_MAX 256	/* client TCP connections at once */
-#define DG_STUB_TCP_IDLE_MS 10000	/* RFC 7766 6.2.3: close idle clients */
+/*
+ * A client is an address: IPv4 /32 (IPv4-mapped IPv6 too), IPv6 /64 (one
+ * end site, or one LAN: every SLAAC host on a /64 shares its budget).
+ */
+#define DG_CLIENT_V6_PREFIX 64
+/* Clients tracked at once (user/clients.c). Full: the entry idle longest
+ * (no query in flight, no TCP connection) is reused; none idle: the query
+ * gets SERVFAIL at once ("clients_full"), a TCP connection is closed
+ * ("tcp_refused"), dg_clients_rate_ok() says no. */
+#define DG_CLIENTS_MAX 8192
+/* Queries one client may have waiting on upstreams (every transport).
+ * Past it: SERVFAIL at once ("client_limited"). Half of one upstream's
+ * default pool (PoolSize=2 x DG_IDMAP_SLOTS), so one client leaves the
+ * other half to the rest; dnsperf at 1000 in flight stays under it. */
+#define DG_CLIENT_INFLIGHT_MAX 1024
+/* Answers per second per client, and the burst, for dg_clients_rate_ok()
+ * (the gateway's reflection guard): past them it says no. */
+#define DG_CLIENT_RATE 2000
+#define DG_CLIENT_BURST 4000
+
+/* TCP connections to the stub from this host (127.0.0.0/8, ::1, the
+ * host's addresses), and steered TCP/53 (redirected apps, LAN clients):
+ * each kind its own budget, so one cannot starve the other. Full: the
+ * connection of that kind idle longest (nothing in flight) is closed for
+ * the newcomer ("tcp_evicted"); none idle: the newcomer is closed at once
+ * ("tcp_refused"). */
+#define DG_STUB_TCP_LOCAL_MAX 512
+#define DG_STUB_TCP_STEERED_MAX 512
+/* Connections one client address may hold in either budget. At it, that
+ * client's own connection idle longest is closed for its newcomer; none
+ * idle: the newcomer is closed at once. */
+#define DG_STUB_TCP_PER_CLIENT 64
+/* RFC 7766 6.2.3: a connection with nothing in flight and nothing
+ * waiting to be sent is closed after this long. */
+#define DG_STUB_TCP_IDLE_MS 10000
+/* A connection whose client takes none of its waiting answers for this
+ * long is closed (answers still owed are dropped). */
+#define DG_STUB_TCP_STALL_MS 30000
+/* Queries in flight per connection (RFC 7766 pipelining). At it, the
+ * connection is not read ("tcp_paused") until one is answered. */
+#define DG_STUB_TCP_PIPELINE 64
+/* Answer bytes waiting for one client to read them (what the kernel's
+ * socket buffer did not take). At PAUSE its queries are not read until
+ * they drain below it ("tcp_paused"); the queries already in flight
+ * still add theirs. An answer that would take them past MAX closes the
+ * connection ("tcp_closed_backlog"): the client is not reading. MAX
+ * holds a full pipeline of 16 KB answers. */
+#define DG_STUB_TCP_WAIT_PAUSE (16 << 10)
+#define DG_STUB_TCP_WAIT_MAX (1 << 20)
+/* The same, summed over every connection: an answer that would take the
+ * total past it closes its connection ("tcp_closed_backlog"). */
+#define DG_STUB_TCP_WAIT_TOTAL (16 << 20)
+/* The kernel's own buffers for one client connection (set on the
+ * listeners, so autotuning cannot grow them to megabytes; Linux doubles
+ * them): what a client that stops reading its answers, or sends queries
+ * faster than they are read, makes the kernel hold for it. */
+#define DG_STUB_TCP_SNDBUF (128 << 10)
+#define DG_STUB_TCP_RCVBUF (64 << 10)
+/* accept() out of descriptors and no idle connection to close: the
+ * listener rests this long (the kernel's backlog holds newcomers). */
+#define DG_STUB_ACCEPT_REST_MS 100
+
+_Static_assert(DG_STUB_TCP_WAIT_MAX >= 2 + 65535,
+	       "a connection's backlog must hold the largest answer whole");
+_Static_assert(DG_STUB_TCP_WAIT_PAUSE < DG_STUB_TCP_WAIT_MAX &&
+	       DG_STUB_TCP_WAIT_MAX <= DG_STUB_TCP_WAIT_TOTAL,
+	       "pause reading before a backlog can reach its cap");
+_Static_assert(DG_STUB_TCP_PER_CLIENT <= DG_STUB_TCP_LOCAL_MAX &&
+	       DG_STUB_TCP_PER_CLIENT <= DG_STUB_TCP_STEERED_MAX,
+	       "one client's share fits in either budget");
+_Static_assert(DG_CLIENT_INFLIGHT_MAX <= DG_IDMAP_SLOTS,
+	       "one client leaves room on a default pool");
+_Static_assert(DG_CLIENTS_MAX > DG_STUB_TCP_LOCAL_MAX + DG_STUB_TCP_STEERED_MAX,
+	       "TCP connections alone cannot fill the client table");
 
 #endif /* DOTGUARD_LIMITS_H */

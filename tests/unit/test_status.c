@@ -149,6 +149,18 @@ static void fill_daemon(__u64 heartbeat)
 	d->cleartext_bad_answer = 15;
 	d->cleartext_waits = 16;
 	d->cleartext_sockets = 17;
+	d->client_limited = 18;
+	d->clients_full = 19;
+	d->clients_evicted = 20;
+	d->queries_unanswerable = 21;
+	d->tcp_conns = 22;
+	d->tcp_waiting_bytes = 23;
+	d->tcp_evicted = 24;
+	d->tcp_refused = 25;
+	d->tcp_paused = 26;
+	d->tcp_closed_backlog = 27;
+	d->tcp_closed_idle = 28;
+	d->redirected_rate_limited = 29;
 	d->reloads = 3;
 	d->reloads_refused = 1;
 	d->config_loaded = snap.taken.tv_sec - 30;
@@ -199,15 +211,17 @@ static void test_text_daemon(void **state)
 	assert_string_equal(daemon_part(out, "\ndaemon:"),
 		"\n"
 		"daemon: pid 4242, running (heartbeat 1 s ago), started 120 s ago\n"
-		"queries: 90 udp, 10 tcp\n"
+		"queries: 90 udp, 10 tcp, 21 unanswerable (no header, or a response)\n"
 		"answers: 100 sent, 4 from hosts\n"
 		"errors: 2 servfail, 0 formerr, 0 refused, 1 truncated\n"
 		"cache: 40 hits, 60 misses\n"
 		"upstream queries: 5 in flight, 8 retried, 6 servfail with every upstream full\n"
-		"redirected by the guard: 7 queries, 6 answered, 2 frames dropped as not a query, 1 answers lost (no TX room), 3 frames lost before the daemon (RX ring full), 5 dropped: the answer would reflect\n"
+		"redirected by the guard: 7 queries, 6 answered, 2 frames dropped as not a query, 1 answers lost (no TX room), 3 frames lost before the daemon (RX ring full), 5 dropped: the answer would reflect, 29 dropped: the client's answer rate\n"
 		"redirected fragments: 11 taken, 4 datagrams reassembled, 1 datagrams given up (timeout, overlap, too big)\n"
 		"cleartext answers dropped: 13 wrong id, 14 wrong letter case (0x20), 15 not an answer to the question\n"
 		"cleartext sockets: 16 queries waited for one, 17 open\n"
+		"clients held back: 18 servfail: too many in flight, 19 servfail: client table full, 20 idle entries reused\n"
+		"tcp clients: 22 open, 23 answer bytes unread, 24 idle closed for a newcomer, 25 newcomers refused, 27 closed: not reading, 28 closed: idle, 26 reads paused at a cap\n"
 		"guarded links: 9 changes (guard re-applied)\n"
 		"config: sha256 ababababababababababababababababababababababababababababababab01, read 30 s ago, 3 reloads applied, 1 reloads refused\n"
 		"upstream rtt: <512 us 57, <2048 us 1\n"
@@ -240,9 +254,11 @@ static void test_json_daemon(void **state)
 		"\"queries_tcp\":10,\"answers\":100,\"servfail\":2,\"formerr\":0,\"refused\":0,\"truncated\":1,\"cache_hits\":40,"
 		"\"cache_misses\":60,\"hosts_answers\":4,\"inflight\":5,\"retries\":8,\"redirected_queries\":7,\"redirected_answers\":6,"
 		"\"redirected_bad_frames\":2,\"redirected_tx_drops\":1,\"redirected_rx_drops\":3,\"redirected_fragments\":11,"
-		"\"redirected_reassembled\":4,\"redirected_frag_drops\":1,\"redirected_bad_source\":5,\"upstreams_saturated\":6,"
-		"\"cleartext_bad_id\":13,\"cleartext_bad_case\":14,\"cleartext_bad_answer\":15,\"cleartext_waits\":16,"
-		"\"cleartext_sockets\":17,\"link_events\":9,"
+		"\"redirected_reassembled\":4,\"redirected_frag_drops\":1,\"redirected_bad_source\":5,\"redirected_rate_limited\":29,"
+		"\"upstreams_saturated\":6,\"cleartext_bad_id\":13,\"cleartext_bad_case\":14,\"cleartext_bad_answer\":15,"
+		"\"cleartext_waits\":16,\"cleartext_sockets\":17,\"client_limited\":18,\"clients_full\":19,\"clients_evicted\":20,"
+		"\"queries_unanswerable\":21,\"tcp_conns\":22,\"tcp_waiting_bytes\":23,\"tcp_evicted\":24,\"tcp_refused\":25,"
+		"\"tcp_closed_backlog\":27,\"tcp_closed_idle\":28,\"tcp_paused\":26,\"link_events\":9,"
 		"\"config\":{\"sha256\":\"ababababababababababababababababababababababababababababababab01\",\"loaded\":1795427970,"
 		"\"reloads\":3,\"reloads_refused\":1},\"rtt_us_hist\":[{\"le\":64,\"count\":0},{\"le\":128,\"count\":0},{\"le\":256,\"count\":0},"
 		"{\"le\":512,\"count\":57},{\"le\":1024,\"count\":0},{\"le\":2048,\"count\":1},{\"le\":4096,\"count\":0},{\"le\":8192,\"count\":0},"
@@ -318,6 +334,7 @@ static void test_prometheus_daemon(void **state)
 		"dotguard_redirected_total{outcome=\"answer_lost\"} 1\n"
 		"dotguard_redirected_total{outcome=\"rx_lost\"} 3\n"
 		"dotguard_redirected_total{outcome=\"bad_source\"} 5\n"
+		"dotguard_redirected_total{outcome=\"rate_limited\"} 29\n"
 		"# HELP dotguard_redirected_fragments_total Fragments of redirected queries, by outcome.\n"
 		"# TYPE dotguard_redirected_fragments_total counter\n"
 		"dotguard_redirected_fragments_total{outcome=\"taken\"} 11\n"
@@ -337,6 +354,31 @@ static void test_prometheus_daemon(void **state)
 		"# HELP dotguard_cleartext_sockets Cleartext upstream sockets open now.\n"
 		"# TYPE dotguard_cleartext_sockets gauge\n"
 		"dotguard_cleartext_sockets 17\n"
+		"# HELP dotguard_client_limits_total Queries refused at a per-client bound, by which.\n"
+		"# TYPE dotguard_client_limits_total counter\n"
+		"dotguard_client_limits_total{kind=\"inflight\"} 18\n"
+		"dotguard_client_limits_total{kind=\"table_full\"} 19\n"
+		"# HELP dotguard_clients_evicted_total Idle client entries reused for new clients.\n"
+		"# TYPE dotguard_clients_evicted_total counter\n"
+		"dotguard_clients_evicted_total 20\n"
+		"# HELP dotguard_queries_unanswerable_total Client messages that were no query: UDP dropped, TCP connection closed.\n"
+		"# TYPE dotguard_queries_unanswerable_total counter\n"
+		"dotguard_queries_unanswerable_total 21\n"
+		"# HELP dotguard_tcp_connections Client TCP connections open now.\n"
+		"# TYPE dotguard_tcp_connections gauge\n"
+		"dotguard_tcp_connections 22\n"
+		"# HELP dotguard_tcp_waiting_bytes Answer bytes TCP clients have not read yet.\n"
+		"# TYPE dotguard_tcp_waiting_bytes gauge\n"
+		"dotguard_tcp_waiting_bytes 23\n"
+		"# HELP dotguard_tcp_closed_total Client TCP connections closed by the daemon, by why.\n"
+		"# TYPE dotguard_tcp_closed_total counter\n"
+		"dotguard_tcp_closed_total{reason=\"evicted\"} 24\n"
+		"dotguard_tcp_closed_total{reason=\"refused\"} 25\n"
+		"dotguard_tcp_closed_total{reason=\"not_reading\"} 27\n"
+		"dotguard_tcp_closed_total{reason=\"idle\"} 28\n"
+		"# HELP dotguard_tcp_paused_total Times reading a TCP client stopped at its pipeline or backlog cap.\n"
+		"# TYPE dotguard_tcp_paused_total counter\n"
+		"dotguard_tcp_paused_total 26\n"
 		"# HELP dotguard_link_events_total Guarded interfaces that appeared, vanished or changed.\n"
 		"# TYPE dotguard_link_events_total counter\n"
 		"dotguard_link_events_total 9\n"

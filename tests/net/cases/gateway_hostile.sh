@@ -5,8 +5,8 @@
 # TCP/53 over IPv6 with a Destination Options header is answered; TCP/53
 # in IPv4 fragments, DNS inside PPPoE and MPLS, and queries from a
 # broadcast MAC or a broadcast or unspecified address are dropped, not
-# forwarded and not answered; fragmented queries are answered in any
-# order. Not one of the client's port-53 packets crosses the uplink and
+# forwarded and not answered; a flooding client is answered no faster than
+# its rate; fragmented queries are answered in any order. Not one of the client's port-53 packets crosses the uplink and
 # the rogue sees no query. (gateway_vlan_tcp: answers behind VLANs.)
 #
 #   client (veth-c) -- (veth-lan, XDP) gw (veth-wan) -- (veth-o) out
@@ -62,6 +62,23 @@ test()
 	craft udp53 veth-c "$GWMAC" 2001:db8:1::2 "$ROGUE6" mpls >/dev/null
 	check_eq "DNS in PPPoE and MPLS, dropped at the LAN port" 2 \
 		"$(dg_count dns-encap drop xdp-gateway)"
+
+	log "one LAN client is answered at most DG_CLIENT_RATE times a second"
+	local a0 t0 t1 limit
+	a0=$(dstat redirected_answers)
+	t0=$(date +%s%N)
+	pkt "$NS_CLIENT" udp "$ROGUE4" 53 20000
+	t1=$(date +%s%N)
+	# The bucket starts full (the burst) and refills at the rate, for as
+	# long as the flood took (measured) and a second of slack.
+	limit=$((4000 + 2000 * ((t1 - t0) / 1000000000 + 2)))
+	check_ge "flood datagrams dropped at the client's rate" 1 \
+		"$(dstat redirected_rate_limited)"
+	check_eq "answers to the flooding client within the burst and rate (<= $limit)" 1 \
+		"$(( $(dstat redirected_answers) - a0 <= limit ))"
+	addr_add "$NS_CLIENT" veth-c 192.0.2.3/24
+	check_eq "another client is answered meanwhile" "$DOT_A" \
+		"$(timeout 10 ip netns exec "$NS_CLIENT" dig +short +tries=1 +time=3 -b 192.0.2.3 "@$ROGUE4" a.test)"
 
 	log "queries an answer would reflect from are dropped"
 	craft udp53 veth-c "$GWMAC" 192.0.2.2 "$ROGUE4" plain ff:ff:ff:ff:ff:ff >/dev/null
