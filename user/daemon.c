@@ -273,7 +273,12 @@ static void daemon_signal(struct dg_loop *l, uint32_t events, void *arg)
 		if (si.ssi_signo == SIGHUP) {
 			log_info("SIGHUP: reloading %s", cfg_name(d->cfg));
 			dg_notify_reloading();
+			/* The new config is root's file, read before any
+			 * client byte; the kernel work needs the kept
+			 * capabilities. */
+			dg_privs_raise();
 			daemon_reload(d);
+			dg_privs_lower();
 			continue;
 		}
 		dg_notify_stopping();
@@ -304,6 +309,17 @@ static bool daemon_link_matters(const struct dg_link *link, void *arg)
 /* An interface we guard came (back), went or changed: attach wherever our
  * program is missing. Nothing is detached: a vanished interface took its
  * program along, and a renamed one keeps it. */
+static void daemon_reguard(struct dg_loop *l, struct dg_defer *df);
+
+/* Re-guarding attaches programs, opens AF_XDP sockets, changes routes:
+ * the kept capabilities in effect for it, and for nothing else. */
+static void daemon_reguard_privileged(struct dg_loop *l, struct dg_defer *df)
+{
+	dg_privs_raise();
+	daemon_reguard(l, df);
+	dg_privs_lower();
+}
+
 static void daemon_reguard(struct dg_loop *l, struct dg_defer *df)
 {
 	struct daemon *d = (struct daemon *)((char *)df - offsetof(struct daemon, reguard));
@@ -377,7 +393,11 @@ static int daemon_signals(struct daemon *d)
 static int daemon_allow_socket(void *arg, int fd)
 {
 	struct daemon *d = arg;
-	int err = dg_guard_allow_socket(&d->guard, fd);
+	int err;
+
+	dg_privs_raise();	/* bpf(2) on the allow-list: CAP_BPF */
+	err = dg_guard_allow_socket(&d->guard, fd);
+	dg_privs_lower();
 
 	if (err)
 		log_error("cannot let a cleartext upstream socket past the guard: %s",
@@ -387,7 +407,9 @@ static int daemon_allow_socket(void *arg, int fd)
 
 static void daemon_forget_socket(void *arg, uint64_t cookie)
 {
+	dg_privs_raise();
 	dg_guard_forget_socket(&((struct daemon *)arg)->guard, cookie);
+	dg_privs_lower();
 }
 
 /* The resolving half: counters, cache, hosts, upstream pool, stub. */
@@ -478,7 +500,7 @@ int dg_daemon_run(const char *config_path)
 	d->config_path = config_path;
 	d->sfd = -1;
 	d->nl_fd = -1;
-	dg_defer_init(&d->reguard, daemon_reguard);
+	dg_defer_init(&d->reguard, daemon_reguard_privileged);
 	dg_timer_init(&d->retire_timer, daemon_retire_reap);
 	/* Teardown cancels it whatever point start-up reached. */
 	dg_timer_init(&d->heartbeat, daemon_heartbeat);

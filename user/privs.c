@@ -63,17 +63,48 @@ static uint64_t caps_permitted(void)
 	return (uint64_t)data[1].permitted << 32 | data[0].permitted;
 }
 
-/* Permitted and effective = keep. */
-static int caps_set(uint64_t keep)
+/* After a drop: what stays permitted; raise makes it effective. The one
+ * piece of process-wide state here, as capabilities are process-wide. */
+static struct {
+	bool dropped;
+	uint64_t permitted;
+	unsigned int depth;	/* raises not yet lowered */
+} privs;
+
+static int caps_set(uint64_t permitted, uint64_t effective)
 {
 	struct __user_cap_header_struct hdr = {
 		.version = _LINUX_CAPABILITY_VERSION_3,
 	};
 	struct __user_cap_data_struct data[2] = {};
 
-	data[0].permitted = data[0].effective = (uint32_t)keep;
-	data[1].permitted = data[1].effective = (uint32_t)(keep >> 32);
+	data[0].permitted = (uint32_t)permitted;
+	data[1].permitted = (uint32_t)(permitted >> 32);
+	data[0].effective = (uint32_t)effective;
+	data[1].effective = (uint32_t)(effective >> 32);
 	return syscall(SYS_capset, &hdr, data) ? -errno : 0;
+}
+
+void dg_privs_raise(void)
+{
+	int err;
+
+	if (!privs.dropped || privs.depth++)
+		return;
+	err = caps_set(privs.permitted, privs.permitted);
+	if (err)
+		log_error("raising the kept capabilities: %s", strerror(-err));
+}
+
+void dg_privs_lower(void)
+{
+	int err;
+
+	if (!privs.dropped || !privs.depth || --privs.depth)
+		return;
+	err = caps_set(privs.permitted, 0);
+	if (err)
+		log_error("lowering the kept capabilities: %s", strerror(-err));
 }
 
 int dg_privs_drop(const char *user, bool required)
@@ -111,17 +142,20 @@ int dg_privs_drop(const char *user, bool required)
 		err = -errno;
 		goto fail;
 	}
-	err = caps_set(keep);
+	/* Permitted, none effective: dg_privs_raise() when needed. */
+	err = caps_set(keep, 0);
 	if (err)
 		goto fail;
+	privs.dropped = true;
+	privs.permitted = keep;
 	prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
 	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 	if (keep != want)
 		log_warn("running as %s without some capabilities it uses (kept %#llx of %#llx): re-attaching after link changes may fail",
 			 user, (unsigned long long)keep, (unsigned long long)want);
 	else
-		log_info("running as %s (uid %u) with %s", user,
-			 (unsigned int)pw->pw_uid, caps_text(keep, text, sizeof(text)));
+		log_info("running as %s (uid %u) with %s permitted, raised only to change the guard",
+			 user, (unsigned int)pw->pw_uid, caps_text(keep, text, sizeof(text)));
 	return 0;
 fail:
 	log_error("dropping privileges to %s: %s", user, strerror(-err));

@@ -40,9 +40,9 @@ test()
 {
 	local i ms=-1 t0 old new d0 sent=10
 	# CAP_DAC_OVERRIDE, NET_ADMIN, NET_RAW, SYS_ADMIN, PERFMON, BPF.
-	check_eq "running as nobody with the capabilities it keeps" \
+	check_eq "running as nobody with the capabilities it keeps (permitted)" \
 		"$(id -u nobody) $(printf '%016x' $(((1 << 1) | (1 << 12) | (1 << 13) | (1 << 21) | (1 << 38) | (1 << 39))))" \
-		"$(awk '$1 == "Uid:" { u = $2 } $1 == "CapEff:" { c = $2 } END { print u, c }' "/proc/$DG_PID/status")"
+		"$(awk '$1 == "Uid:" { u = $2 } $1 == "CapPrm:" { c = $2 } END { print u, c }' "/proc/$DG_PID/status")"
 	old=$(ip netns exec "$NS_HOST" cat /sys/class/net/veth-h/ifindex)
 	cap_stop out
 	d0=$(dg_count dns-udp4 drop)

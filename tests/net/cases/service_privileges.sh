@@ -1,10 +1,12 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 # Test that with User= the daemon runs unprivileged once started (every
-# uid and gid of /proc/PID/status is that user's, and it holds exactly the
-# capabilities it still uses), and still does its whole job: the stub,
-# a redirected query over UDP and TCP, a reload that moves it to other
-# upstreams, and re-guarding an interface that is deleted and re-created.
+# uid and gid of /proc/PID/status is that user's; it keeps exactly the
+# capabilities it still uses, permitted but none in effect while it
+# serves), and still does its whole job, raising them only for the kernel
+# work: the stub, a redirected query over UDP and TCP, a reload that
+# moves it to other upstreams, and re-guarding an interface that is
+# deleted and re-created; between those, none is in effect again.
 
 # pre, test and post are called by dg_main.
 # shellcheck disable=SC2317
@@ -40,8 +42,8 @@ test()
 	check_eq "Gid (real, effective, saved, fs)" \
 		"$(id -g nobody) $(id -g nobody) $(id -g nobody) $(id -g nobody)" "$(field Gid)"
 	check_eq "no supplementary groups" "" "$(field Groups)"
-	check_eq "CapEff: exactly what it still uses" "$CAPS" "$(field CapEff)"
-	check_eq "CapPrm" "$CAPS" "$(field CapPrm)"
+	check_eq "CapEff: none in effect while serving" 0000000000000000 "$(field CapEff)"
+	check_eq "CapPrm: exactly what it still uses" "$CAPS" "$(field CapPrm)"
 	check_eq "CapBnd: nothing else can come back" "$CAPS" "$(field CapBnd)"
 	check_eq "NoNewPrivs" 1 "$(field NoNewPrivs)"
 	check_grep "the log says so" "running as nobody" "$T/dg.log"
@@ -76,6 +78,9 @@ test()
 	done
 	check_eq "the tc guard is back on the new veth-h" 1 "$(guard_progs "$NS_HOST" veth-h)"
 	check_eq "dotguard still running" 0 "$(kill -0 "$DG_PID"; echo $?)"
+	check_eq "after the reload and the re-guard, CapEff is empty again" \
+		0000000000000000 "$(field CapEff)"
+	check_eq "CapPrm unchanged" "$CAPS" "$(field CapPrm)"
 }
 
 post()
