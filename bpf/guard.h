@@ -56,7 +56,7 @@ static __always_inline struct dg_frag_val *dg_frag_lookup(struct dg_pkt *p,
  */
 static __always_inline __u32 dg_frag_record(struct dg_pkt *p, __u32 action)
 {
-	__u64 now = bpf_ktime_get_ns();
+	__u64 now = bpf_ktime_get_coarse_ns();
 	struct dg_frag_val *old = dg_frag_lookup(p, now), val = {};
 
 	if (old && old->action != action && action != DG_A_MONITOR &&
@@ -96,7 +96,7 @@ static __always_inline __u32 dg_decide(struct dg_pkt *p)
 	__u32 action;
 
 	if (p->reason == DG_R_FRAGMENT_OTHER) {
-		rec = dg_frag_lookup(p, bpf_ktime_get_ns());
+		rec = dg_frag_lookup(p, bpf_ktime_get_coarse_ns());
 		if (!rec)
 			return dg_unknown_fragment_action();
 		p->reason = DG_R_FRAGMENT;
