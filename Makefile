@@ -172,7 +172,7 @@ $(OUT)/dotguard: $(OUT)/user/main.o $(LIB)
 
 $(OUT)/tests/unit/test_%: tests/unit/test_%.c $(OUT)/tests/unit/test_%.d $(LIB) | $(OUT)/tests/unit $(SKELS)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) $(LDFLAGS) $< $(LIB) -lcmocka $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) -Itests/bpf $(DEPFLAGS) $(LDFLAGS) $< $(LIB) -lcmocka $(LDLIBS) -o $@
 
 $(OUT)/tests/bpf/test_%: tests/bpf/test_%.c $(OUT)/tests/bpf/test_%.d $(LIB) | $(OUT)/tests/bpf $(SKELS)
 	$(call msg,CC,$@)

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "../bpf/pkt.h"
+#include "pkt.h"
 #include "reasm.h"
 
 #define MS 1000000ull
