@@ -41,8 +41,9 @@ struct daemon {
 	struct dg_config *cfg;
 	struct dg_guard guard;
 	/* + a steer point per gateway port, + the capture end's two */
-	struct dg_target targets[DG_CFG_MAX_IFACES * 3 + 2];
+	struct dg_target targets[DG_TARGETS_MAX];
 	int n_targets;
+	struct dg_unguarded unguarded;	/* matches no attach slot was left for */
 	struct dg_loop loop;
 	struct dg_stats stats;
 	struct dg_resolver *res;
@@ -68,6 +69,15 @@ static const char *cfg_name(const struct dg_config *cfg)
 	return cfg->source[0] ? cfg->source : "built-in defaults";
 }
 
+/* Interfaces no slot was left for, counted once the counters exist. */
+static void daemon_count_unguarded(struct daemon *d)
+{
+	if (!d->stats.s || !d->unguarded.pending)
+		return;
+	dg_stat_add(&d->stats.s->links_unguarded, d->unguarded.pending);
+	d->unguarded.pending = 0;
+}
+
 /* Config and interfaces, all checked before the kernel is touched. */
 static int daemon_prepare(struct daemon *d, struct dg_config *cfg,
 			  struct dg_target *t, int *n)
@@ -80,7 +90,8 @@ static int daemon_prepare(struct daemon *d, struct dg_config *cfg,
 			  err, err == 1 ? "" : "s");
 	if (err)
 		return -EINVAL;
-	*n = dg_guard_targets(cfg, t, DG_CFG_MAX_IFACES * 2);
+	*n = dg_guard_targets(cfg, t, DG_TARGETS_MAX, &d->unguarded);
+	daemon_count_unguarded(d);
 	return *n < 0 ? *n : 0;
 }
 
@@ -131,7 +142,9 @@ static void target_push(struct dg_target *t, int *n, const char *ifname,
 static int daemon_add_redirect_points(struct daemon *d, const struct dg_config *cfg,
 				      struct dg_target *t, int *n)
 {
-	bool host = false;
+	/* Host mode even before an uplink matches: one that appears later
+	 * finds the capture path ready. */
+	bool host = dg_config_host_mode(cfg);
 	int i, n_conf = *n, err;
 
 	memset(&d->cap, 0, sizeof(d->cap));
@@ -438,7 +451,7 @@ static void daemon_redirect_stop(struct daemon *d)
  * is refused and the running one stays. */
 static void daemon_reload(struct daemon *d)
 {
-	struct dg_target t[DG_CFG_MAX_IFACES * 3 + 2];
+	struct dg_target t[DG_TARGETS_MAX];
 	struct dg_pool *new_pool = NULL;
 	struct dg_config *cfg;
 	int n, err;
@@ -514,11 +527,9 @@ static void daemon_signal(struct dg_loop *l, uint32_t events, void *arg)
 	}
 }
 
-/* Is this link one of the interfaces we guard (by name, or by index for
- * one that is going away)? */
-static bool daemon_link_matters(const struct dg_link *link, void *arg)
+/* Is ifindex an uplink or LAN port we guard? */
+static bool daemon_guards(const struct daemon *d, int ifindex, const char *ifname)
 {
-	struct daemon *d = arg;
 	int i;
 
 	for (i = 0; i < d->n_targets; i++) {
@@ -526,30 +537,67 @@ static bool daemon_link_matters(const struct dg_link *link, void *arg)
 
 		if (t->hook != DG_HOOK_TC_EGRESS && t->hook != DG_HOOK_XDP_GATEWAY)
 			continue;
-		if (!strcmp(t->ifname, link->ifname) || t->ifindex == link->ifindex)
+		if (t->ifindex == ifindex || (ifname && !strcmp(t->ifname, ifname)))
 			return true;
 	}
 	return false;
 }
 
-/* An interface we guard came (back), went or changed: attach wherever our
+/* Does this event change what we guard: an interface we guard (by name,
+ * or by index for one going away), one the config names or a glob
+ * matches, or a new default route (auto) by an interface not guarded
+ * yet? A default route going away changes nothing: its interface stays
+ * guarded until a reload (an application may still reach a resolver
+ * through a more specific route). */
+static bool daemon_link_matters(const struct dg_nl_event *ev, void *arg)
+{
+	struct daemon *d = arg;
+	const struct dg_link *link = &ev->link;
+	int i;
+
+	switch (ev->type) {
+	case DG_NL_ROUTE:
+		return dg_config_iface_auto(d->cfg) &&
+		       !daemon_guards(d, link->ifindex, NULL);
+	case DG_NL_ROUTE_GONE:
+		return false;
+	case DG_NL_LINK:
+	case DG_NL_LINK_GONE:
+		break;
+	}
+	if (daemon_guards(d, link->ifindex, link->ifname))
+		return true;
+	for (i = 0; i < d->cfg->n_gw_ifaces; i++)
+		if (!strcmp(d->cfg->gw_ifaces[i], link->ifname))
+			return true;
+	/* Named or matched: appeared, came back, or renamed into a glob. */
+	return ev->type == DG_NL_LINK &&
+	       dg_config_iface_match(d->cfg, link->ifname, false) != DG_IFACE_NO;
+}
+
+/* Links or default routes changed: select again (what is guarded stays
+ * guarded while it exists; new matches join) and attach wherever our
  * program is missing. Nothing is detached: a vanished interface took its
  * program along, and a renamed one keeps it. */
 static void daemon_reguard(struct dg_loop *l, struct dg_defer *df)
 {
 	struct daemon *d = (struct daemon *)((char *)df - offsetof(struct daemon, reguard));
-	struct dg_target t[DG_CFG_MAX_IFACES * 3 + 2];
+	struct dg_target t[DG_TARGETS_MAX];
 	int n;
 
 	if (l->stop)
 		return;
-	n = dg_guard_targets_refresh(d->targets, d->n_targets, t, DG_CFG_MAX_IFACES * 2);
+	n = dg_guard_targets_refresh(d->cfg, d->targets, d->n_targets, t,
+				     DG_TARGETS_MAX, &d->unguarded);
+	daemon_count_unguarded(d);
 	if (n < 0 || daemon_add_redirect_points(d, d->cfg, t, &n) ||
 	    dg_guard_reguard(&d->guard, d->cfg, t, n)) {
 		log_error("link change: re-applying the guard failed; retried on the next link event");
 		return;
 	}
 	daemon_rudp_sync(d, t, n, "gone");
+	memcpy(d->targets, t, sizeof(t[0]) * (size_t)n);
+	d->n_targets = n;
 }
 
 static void daemon_link_event(struct dg_loop *l, uint32_t events, void *arg)
@@ -565,15 +613,21 @@ static void daemon_link_event(struct dg_loop *l, uint32_t events, void *arg)
 	}
 }
 
-/* Watch the links: an interface deleted and re-created, or one that
- * appears after start, is guarded again at once. */
+/* Watch links and default routes: an interface deleted and re-created,
+ * one that appears after start matching a glob, or one that gains a
+ * default route (auto) is guarded at once. */
 static int daemon_link_monitor(struct daemon *d)
 {
+	/* Counted now that the counters exist: those found at start. */
+	daemon_count_unguarded(d);
 	d->nl_fd = dg_nl_monitor_open();
 	if (d->nl_fd < 0) {
 		log_error("link monitor: %s", strerror(-d->nl_fd));
 		return d->nl_fd;
 	}
+	/* What changed while we started, before the monitor listened, is
+	 * caught by one selection now. */
+	dg_defer(&d->loop, &d->reguard);
 	return dg_io_add(&d->loop, &d->nl_io, d->nl_fd, EPOLLIN, daemon_link_event, d);
 }
 

@@ -48,6 +48,7 @@
 	X(redirected_bad_source, COUNTER, "redirected_bad_source", "dotguard_redirected_total", "outcome=\"bad_source\"", "redirected by the guard", "dropped: the answer would reflect", "Queries the guard redirected to the daemon, by outcome.") \
 	X(upstreams_saturated, COUNTER, "upstreams_saturated", "dotguard_upstreams_saturated_total", "", "upstream queries", "servfail with every upstream full", "SERVFAILs made because every usable upstream had all its in-flight slots taken.") \
 	X(link_events, COUNTER, "link_events", "dotguard_link_events_total", "", "guarded links", "changes (guard re-applied)", "Guarded interfaces that appeared, vanished or changed.") \
+	X(links_unguarded, COUNTER, "links_unguarded", "dotguard_links_unguarded_total", "", "guarded links", "NOT guarded (no attach slot left)", "Interfaces Interface= matched that found no attach slot left.") \
 	X(config_sha256, SHA256, "config.sha256", "dotguard_config_info", "", "config", "sha256", "The running config's SHA-256 (empty: built-in defaults).") \
 	X(config_loaded, TIME, "config.loaded", "dotguard_config_loaded_timestamp_seconds", "", "config", "read", "When the running config was read, in Unix seconds.") \
 	X(reloads, COUNTER, "config.reloads", "dotguard_reloads_total", "result=\"applied\"", "config", "reloads applied", "SIGHUPs, by whether the new config was applied.") \

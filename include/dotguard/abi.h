@@ -204,6 +204,9 @@ struct dg_daemon_stats {
 	/* SERVFAILs made because every usable upstream had all its
 	 * in-flight slots taken (not counted: no upstream answered). */
 	__u64 upstreams_saturated;
+	/* Interfaces Interface= matched that found no attach slot left
+	 * (DG_MAX_SLOTS): not guarded, each counted once while it stays so. */
+	__u64 links_unguarded;
 };
 
 _Static_assert(sizeof(struct dg_counter) == 16, "dg_counter layout");

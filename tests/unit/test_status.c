@@ -139,6 +139,7 @@ static void fill_daemon(__u64 heartbeat)
 	d->redirected_tx_drops = 1;
 	d->redirected_rx_drops = 3;
 	d->link_events = 9;
+	d->links_unguarded = 2;
 	d->redirected_fragments = 11;
 	d->redirected_reassembled = 4;
 	d->redirected_frag_drops = 1;
@@ -201,7 +202,7 @@ static void test_text_daemon(void **state)
 		"upstream queries: 5 in flight, 8 retried, 6 servfail with every upstream full\n"
 		"redirected by the guard: 7 queries, 6 answered, 2 frames dropped as not a query, 1 answers lost (no TX room), 3 frames lost before the daemon (RX ring full), 5 dropped: the answer would reflect\n"
 		"redirected fragments: 11 taken, 4 datagrams reassembled, 1 datagrams given up (timeout, overlap, too big)\n"
-		"guarded links: 9 changes (guard re-applied)\n"
+		"guarded links: 9 changes (guard re-applied), 2 NOT guarded (no attach slot left)\n"
 		"config: sha256 ababababababababababababababababababababababababababababababab01, read 30 s ago, 3 reloads applied, 1 reloads refused\n"
 		"upstream rtt: <512 us 57, <2048 us 1\n"
 		"\n"
@@ -234,7 +235,7 @@ static void test_json_daemon(void **state)
 		"\"cache_misses\":60,\"hosts_answers\":4,\"inflight\":5,\"retries\":8,\"redirected_queries\":7,\"redirected_answers\":6,"
 		"\"redirected_bad_frames\":2,\"redirected_tx_drops\":1,\"redirected_rx_drops\":3,\"redirected_fragments\":11,"
 		"\"redirected_reassembled\":4,\"redirected_frag_drops\":1,\"redirected_bad_source\":5,\"upstreams_saturated\":6,"
-		"\"link_events\":9,\"config\":{\"sha256\":\"ababababababababababababababababababababababababababababababab01\","
+		"\"link_events\":9,\"links_unguarded\":2,\"config\":{\"sha256\":\"ababababababababababababababababababababababababababababababab01\","
 		"\"loaded\":1795427970,\"reloads\":3,\"reloads_refused\":1},\"rtt_us_hist\":[{\"le\":64,\"count\":0},{\"le\":128,\"count\":0},"
 		"{\"le\":256,\"count\":0},{\"le\":512,\"count\":57},{\"le\":1024,\"count\":0},{\"le\":2048,\"count\":1},{\"le\":4096,\"count\":0},"
 		"{\"le\":8192,\"count\":0},{\"le\":16384,\"count\":0},{\"le\":32768,\"count\":0},{\"le\":65536,\"count\":0},{\"le\":131072,"
@@ -320,6 +321,9 @@ static void test_prometheus_daemon(void **state)
 		"# HELP dotguard_link_events_total Guarded interfaces that appeared, vanished or changed.\n"
 		"# TYPE dotguard_link_events_total counter\n"
 		"dotguard_link_events_total 9\n"
+		"# HELP dotguard_links_unguarded_total Interfaces Interface= matched that found no attach slot left.\n"
+		"# TYPE dotguard_links_unguarded_total counter\n"
+		"dotguard_links_unguarded_total 2\n"
 		"# HELP dotguard_config_info The running config's SHA-256 (empty: built-in defaults).\n"
 		"# TYPE dotguard_config_info gauge\n"
 		"dotguard_config_info{sha256=\"ababababababababababababababababababababababababababababababab01\"} 1\n"
