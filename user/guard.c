@@ -852,6 +852,29 @@ static int guard_zero_slot(struct dg_guard *g, __u32 slot)
 	return err;
 }
 
+/* No slot is free: take one whose uplink is gone and not wanted now (its
+ * program went with the interface), so uplinks that come and go under new
+ * names (ppp, VPN tunnels) never use the slots up. Only then: a name that
+ * comes back otherwise finds its own slot and counters. */
+static __u32 guard_slot_reclaim(struct dg_guard *g, const struct dg_attach *old,
+				const bool *wanted)
+{
+	struct dg_link link;
+	__u32 slot;
+
+	for (slot = 0; slot < DG_MAX_SLOTS; slot++) {
+		if (!(old[slot].flags & DG_ATTACH_USED) || wanted[slot] ||
+		    old[slot].hook != DG_HOOK_TC_EGRESS ||
+		    dg_nl_link_get_index((int)old[slot].ifindex, &link) != -ENODEV)
+			continue;
+		log_info("attach slot %u: interface %s is gone; the slot is reused",
+			 slot, old[slot].ifname);
+		guard_unpin_prog(g, slot);
+		break;
+	}
+	return slot;
+}
+
 static int guard_apply(struct dg_guard *g, const struct dg_config *cfg,
 		       const struct dg_target *t, int n, bool replace,
 		       bool keep_others)
@@ -884,6 +907,8 @@ static int guard_apply(struct dg_guard *g, const struct dg_config *cfg,
 			for (slot = 0; slot < DG_MAX_SLOTS; slot++)
 				if (!(old[slot].flags & DG_ATTACH_USED) && !wanted[slot])
 					break;
+			if (slot == DG_MAX_SLOTS)
+				slot = guard_slot_reclaim(g, old, wanted);
 			if (slot == DG_MAX_SLOTS) {
 				log_error("no free attach slot for %s (at most %d)",
 					  t[i].ifname, DG_MAX_SLOTS);
