@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 #include <wolfssl/wolfcrypt/coding.h>
 
 #include "dotguard/pins.h"
+#include "capture.h"
 #include "config.h"
 #include "digest.h"
 #include "log.h"
@@ -66,8 +68,6 @@ struct cfg_state {
 	unsigned int dns_line[DG_CFG_MAX_SERVERS];
 	unsigned int fallback_line[DG_CFG_MAX_SERVERS];
 	unsigned int stub_line[DG_CFG_MAX_SERVERS];
-	unsigned int iface_line[DG_CFG_MAX_IFACES];
-	unsigned int gw_line[DG_CFG_MAX_IFACES];
 	unsigned int pin_line[DG_CFG_MAX_PINS];
 };
 
@@ -547,14 +547,105 @@ static void parse_servers(struct cfg_state *st, const struct cfg_key *key,
 	}
 }
 
-static int iface_find(char (*list)[IF_NAMESIZE], int n, const char *name)
+/* Index of name in a list of n entries of width bytes each, or -1. */
+static int iface_find(const char *list, size_t width, int n, const char *name)
 {
 	int i;
 
 	for (i = 0; i < n; i++)
-		if (!strncmp(list[i], name, IF_NAMESIZE))
+		if (!strncmp(list + (size_t)i * width, name, width))
 			return i;
 	return -1;
+}
+
+/* Interfaces host mode never guards, by name: loopback traffic stays on
+ * the host, and the capture pair is where the guard sends what it caught. */
+static const char *iface_never(const char *name)
+{
+	if (!strcmp(name, "lo"))
+		return "loopback, never guarded";
+	if (!strcmp(name, DG_CAPTURE_NEAR) || !strcmp(name, DG_CAPTURE_FAR))
+		return "dotguard's own capture pair, never guarded";
+	return NULL;
+}
+
+bool dg_config_is_glob(const char *entry)
+{
+	return strpbrk(entry, "*?[") != NULL;
+}
+
+/* POSIX character class names fnmatch(3) knows inside [...]. */
+static bool glob_class_known(const char *s, size_t n)
+{
+	static const char *const classes[] = {
+		"alnum", "alpha", "blank", "cntrl", "digit", "graph",
+		"lower", "print", "punct", "space", "upper", "xdigit",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(classes) / sizeof(classes[0]); i++)
+		if (strlen(classes[i]) == n && !memcmp(classes[i], s, n))
+			return true;
+	return false;
+}
+
+/* A bracket expression starting at s[0] == '['; returns its length, or 0
+ * with *why set. fnmatch(3) would take an unclosed '[' as a plain
+ * character, so a typo would quietly match nothing: refuse it. */
+static size_t glob_bracket(const char *s, const char **why)
+{
+	size_t i = 1;
+	const char *end;
+
+	if (s[i] == '!' || s[i] == '^')
+		i++;
+	if (s[i] == ']')
+		i++;		/* first: a literal ']' */
+	for (; s[i]; i++) {
+		if (s[i] == ']')
+			return i + 1;
+		if (s[i] == '\\' && s[i + 1]) {
+			i++;	/* as fnmatch(3): escaped, even here */
+			continue;
+		}
+		if (s[i] == '[' && s[i + 1] == ':') {
+			end = strstr(s + i + 2, ":]");
+			if (!end || !glob_class_known(s + i + 2,
+						      (size_t)(end - (s + i + 2)))) {
+				*why = "unknown character class in '[...]'";
+				return 0;
+			}
+			i = (size_t)(end - s) + 1;
+		}
+	}
+	*why = "'[' without its ']'";
+	return 0;
+}
+
+/* An Interface= glob: short, no whitespace or '/', brackets closed. */
+static const char *glob_check(const char *s)
+{
+	size_t i, n = strlen(s), len;
+	const char *why = NULL;
+
+	if (n >= DG_CFG_IFPAT_MAX)
+		return "pattern longer than 31 characters";
+	for (i = 0; i < n; i++) {
+		if (s[i] == '/' || is_space(s[i]))
+			return "pattern contains '/' or whitespace";
+		if (s[i] == '\\') {
+			if (!s[++i])
+				return "pattern ends in '\\'";
+			continue;
+		}
+		if (s[i] == '[') {
+			len = glob_bracket(s + i, &why);
+			if (!len)
+				return why;
+			i += len - 1;
+		}
+	}
+	return NULL;
 }
 
 static void parse_ifaces(struct cfg_state *st, const struct cfg_key *key,
@@ -562,22 +653,40 @@ static void parse_ifaces(struct cfg_state *st, const struct cfg_key *key,
 {
 	struct dg_config *cfg = st->cfg;
 	bool gw = key->arg == L_GW_IFACES;
-	char (*list)[IF_NAMESIZE] = gw ? cfg->gw_ifaces : cfg->ifaces;
-	unsigned int *lines = gw ? st->gw_line : st->iface_line;
+	char *list = gw ? &cfg->gw_ifaces[0][0] : &cfg->ifaces[0][0];
+	size_t width = gw ? sizeof(cfg->gw_ifaces[0]) : sizeof(cfg->ifaces[0]);
+	unsigned int *lines = gw ? cfg->gw_line : cfg->iface_line;
 	int *n = gw ? &cfg->n_gw_ifaces : &cfg->n_ifaces;
 	char c[CFG_CLIP + 4];
 	const char *why;
 	char *tok;
 
+	/* auto goes with the list: an empty value or the first line clears
+	 * both, as list_begin does. */
+	if (!gw && (!value[0] || !st->seen[key->arg]))
+		cfg->iface_auto = false;
 	list_begin(st, key->arg, n, value);
 	while ((tok = next_token(&value))) {
-		why = ifname_check(tok, strlen(tok));
+		if (!gw && !strcmp(tok, "auto")) {
+			if (cfg->iface_auto)
+				cfg_error(st, "%s=: 'auto' is listed twice",
+					  key->name);
+			cfg->iface_auto = true;
+			continue;
+		}
+		if (dg_config_is_glob(tok))
+			why = gw ? "patterns are for Interface= only: name each LAN port" :
+				   glob_check(tok);
+		else
+			why = ifname_check(tok, strlen(tok));
+		if (!why)
+			why = iface_never(tok);
 		if (why) {
 			cfg_error(st, "%s=: '%s': %s", key->name,
 				  clip(tok, c), why);
 			continue;
 		}
-		if (iface_find(list, *n, tok) >= 0) {
+		if (iface_find(list, width, *n, tok) >= 0) {
 			cfg_error(st, "%s=: '%s' is listed twice", key->name,
 				  tok);
 			continue;
@@ -587,9 +696,43 @@ static void parse_ifaces(struct cfg_state *st, const struct cfg_key *key,
 				  key->name, DG_CFG_MAX_IFACES);
 			return;
 		}
-		strcpy(list[*n], tok);		/* checked: < IF_NAMESIZE */
+		strcpy(list + (size_t)*n * width, tok);	/* checked: < width */
 		lines[(*n)++] = st->line;
 	}
+}
+
+bool dg_config_iface_auto(const struct dg_config *cfg)
+{
+	return cfg->iface_auto || (!cfg->n_ifaces && !cfg->n_gw_ifaces);
+}
+
+bool dg_config_host_mode(const struct dg_config *cfg)
+{
+	return cfg->n_ifaces || dg_config_iface_auto(cfg);
+}
+
+enum dg_iface_match dg_config_iface_match(const struct dg_config *cfg,
+					  const char *ifname, bool has_default)
+{
+	bool glob = false;
+	int i;
+
+	if (!ifname[0] || iface_never(ifname) ||
+	    iface_find(&cfg->gw_ifaces[0][0], sizeof(cfg->gw_ifaces[0]),
+		       cfg->n_gw_ifaces, ifname) >= 0)
+		return DG_IFACE_NO;
+	for (i = 0; i < cfg->n_ifaces; i++) {
+		if (!dg_config_is_glob(cfg->ifaces[i])) {
+			if (!strcmp(cfg->ifaces[i], ifname))
+				return DG_IFACE_NAME;
+		} else if (!fnmatch(cfg->ifaces[i], ifname, 0)) {
+			glob = true;
+		}
+	}
+	if (glob)
+		return DG_IFACE_GLOB;
+	return has_default && dg_config_iface_auto(cfg) ? DG_IFACE_AUTO :
+							  DG_IFACE_NO;
 }
 
 /*
@@ -929,10 +1072,11 @@ static void check_iface_overlap(struct cfg_state *st)
 	int i, j;
 
 	for (i = 0; i < cfg->n_gw_ifaces; i++) {
-		j = iface_find(cfg->ifaces, cfg->n_ifaces, cfg->gw_ifaces[i]);
+		j = iface_find(&cfg->ifaces[0][0], sizeof(cfg->ifaces[0]),
+			       cfg->n_ifaces, cfg->gw_ifaces[i]);
 		if (j < 0)
 			continue;
-		cfg_error_at(st, max_line(st->gw_line[i], st->iface_line[j]),
+		cfg_error_at(st, max_line(cfg->gw_line[i], cfg->iface_line[j]),
 			     "'%s' is in both Interface= and GatewayInterface=",
 			     cfg->gw_ifaces[i]);
 	}

@@ -22,7 +22,8 @@
 #define DG_CFG_MAX_PINS 16
 #define DG_CFG_POOL_DEFAULT 2	/* [TLS] PoolSize=: connections per upstream */
 #define DG_CFG_POOL_MAX 8
-#define DG_CFG_MAX_IFACES DG_MAX_SLOTS
+#define DG_CFG_MAX_IFACES 16	/* entries of Interface=, of GatewayInterface= */
+#define DG_CFG_IFPAT_MAX 32	/* an Interface= entry (name or glob), with NUL */
 #define DG_NAME_MAX 255		/* buffer for a DNS name in text form; the
 				 * name itself is at most 253 (RFC 1035) */
 
@@ -92,9 +93,13 @@ struct dg_config {
 
 	/* [Guard] */
 	enum dg_mode mode;		/* enum dg_mode from abi.h */
-	char ifaces[DG_CFG_MAX_IFACES][IF_NAMESIZE];
-	int n_ifaces;			/* 0 = the default route's interface */
+	/* Interface=: names and fnmatch(3) globs; see dg_config_iface_match */
+	char ifaces[DG_CFG_MAX_IFACES][DG_CFG_IFPAT_MAX];
+	unsigned int iface_line[DG_CFG_MAX_IFACES];	/* where each is written */
+	int n_ifaces;
+	bool iface_auto;		/* "auto" written in Interface= */
 	char gw_ifaces[DG_CFG_MAX_IFACES][IF_NAMESIZE];
+	unsigned int gw_line[DG_CFG_MAX_IFACES];
 	int n_gw_ifaces;
 	char pin_path[PATH_MAX];
 	char user[DG_CFG_USER_MAX];	/* User=: drop to it after start */
@@ -104,9 +109,17 @@ struct dg_config {
 	uint8_t sha256[32];		/* of the file read; zero without one */
 };
 
+/* Why Interface= takes a link (dg_config_iface_match). */
+enum dg_iface_match {
+	DG_IFACE_NO = 0,
+	DG_IFACE_NAME,		/* named as it is */
+	DG_IFACE_GLOB,		/* matched by a pattern */
+	DG_IFACE_AUTO,		/* holds a default route, and auto is in effect */
+};
+
 /* The built-in defaults: strict DoT to Quad9 with Cloudflare as fallback,
- * Mode=redirect on the default route's interface, the system CA bundle,
- * PinPath=/sys/fs/bpf/dotguard. */
+ * Mode=redirect on every interface holding a default route (auto), the
+ * system CA bundle, PinPath=/sys/fs/bpf/dotguard. */
 void dg_config_defaults(struct dg_config *cfg);
 
 /*
@@ -134,6 +147,26 @@ int dg_server_parse(const char *text, struct dg_server *out, const char **why);
 
 /* Format a server back as ADDRESS[:PORT][%IFNAME][#NAME] into buf. */
 const char *dg_server_str(const struct dg_server *s, char *buf, size_t size);
+
+/* Is this Interface= entry a pattern (it holds '*', '?' or '[')? */
+bool dg_config_is_glob(const char *entry);
+
+/* Does Interface= follow the default routes: "auto" written, or neither
+ * Interface= nor GatewayInterface= names anything (the default)? */
+bool dg_config_iface_auto(const struct dg_config *cfg);
+
+/* Does the config guard uplinks (host mode) at all, even if nothing
+ * matches yet? */
+bool dg_config_host_mode(const struct dg_config *cfg);
+
+/*
+ * Should host mode guard the link named ifname? has_default: the link
+ * holds a default route now. A name wins over a glob, a glob over auto.
+ * Never lo, dotguard's capture pair or a GatewayInterface= port, whatever
+ * a glob says. Pure: asks nothing of the host.
+ */
+enum dg_iface_match dg_config_iface_match(const struct dg_config *cfg,
+					  const char *ifname, bool has_default);
 
 /* Names for enums, as written in the file. */
 const char *dg_mode_name(enum dg_mode mode);

@@ -34,16 +34,15 @@
 #define DAEMON_HOSTS "/etc/hosts"
 #define DAEMON_RETIRED_MAX 4	/* reloads within one query deadline */
 #define NS_PER_MS 1000000ull
-/* The config's interfaces, a steering point per gateway port, and the
- * capture end's two. */
-#define DAEMON_TARGETS_MAX (DG_CFG_MAX_IFACES * 3 + 2)
 
 struct daemon {
 	const char *config_path;
 	struct dg_config *cfg;
 	struct dg_guard guard;
-	struct dg_target targets[DAEMON_TARGETS_MAX];
+	/* + a steer point per gateway port, + the capture end's two */
+	struct dg_target targets[DG_TARGETS_MAX];
 	int n_targets;
+	struct dg_unguarded unguarded;	/* matches no attach slot was left for */
 	struct dg_loop loop;
 	struct dg_stats stats;
 	struct dg_resolver *res;
@@ -66,6 +65,15 @@ static const char *cfg_name(const struct dg_config *cfg)
 	return cfg->source[0] ? cfg->source : "built-in defaults";
 }
 
+/* Interfaces no slot was left for, counted once the counters exist. */
+static void daemon_count_unguarded(struct daemon *d)
+{
+	if (!d->stats.s || !d->unguarded.pending)
+		return;
+	dg_stat_add(&d->stats.s->links_unguarded, d->unguarded.pending);
+	d->unguarded.pending = 0;
+}
+
 /* Config and interfaces, all checked before the kernel is touched. */
 static int daemon_prepare(struct daemon *d, struct dg_config *cfg,
 			  struct dg_target *t, int *n)
@@ -78,7 +86,8 @@ static int daemon_prepare(struct daemon *d, struct dg_config *cfg,
 			  err, err == 1 ? "" : "s");
 	if (err)
 		return -EINVAL;
-	*n = dg_guard_targets(cfg, t, DG_CFG_MAX_IFACES * 2);
+	*n = dg_guard_targets(cfg, t, DG_TARGETS_MAX, &d->unguarded);
+	daemon_count_unguarded(d);
 	return *n < 0 ? *n : 0;
 }
 
@@ -206,7 +215,7 @@ static void daemon_reload_resolver(struct daemon *d, const struct dg_config *cfg
  * is refused and the running one stays. */
 static void daemon_reload(struct daemon *d)
 {
-	struct dg_target t[DAEMON_TARGETS_MAX];
+	struct dg_target t[DG_TARGETS_MAX];
 	struct dg_pool *new_pool = NULL;
 	struct dg_config *cfg;
 	int n, err;
@@ -232,7 +241,7 @@ static void daemon_reload(struct daemon *d)
 		log_error("reload refused: the new upstreams cannot be set up; keeping the running config");
 		goto out;
 	}
-	if (dg_redirect_plan(&d->redirect, cfg, t, &n, DAEMON_TARGETS_MAX))
+	if (dg_redirect_plan(&d->redirect, cfg, t, &n, DG_TARGETS_MAX))
 		goto out;
 	err = dg_guard_apply(&d->guard, cfg, t, n, false);
 	if (err) {
@@ -288,11 +297,9 @@ static void daemon_signal(struct dg_loop *l, uint32_t events, void *arg)
 	}
 }
 
-/* Is this link one of the interfaces we guard (by name, or by index for
- * one that is going away)? */
-static bool daemon_link_matters(const struct dg_link *link, void *arg)
+/* Is ifindex an uplink or LAN port we guard? */
+static bool daemon_guards(const struct daemon *d, int ifindex, const char *ifname)
 {
-	struct daemon *d = arg;
 	int i;
 
 	for (i = 0; i < d->n_targets; i++) {
@@ -300,13 +307,46 @@ static bool daemon_link_matters(const struct dg_link *link, void *arg)
 
 		if (t->hook != DG_HOOK_TC_EGRESS && t->hook != DG_HOOK_XDP_GATEWAY)
 			continue;
-		if (!strcmp(t->ifname, link->ifname) || t->ifindex == link->ifindex)
+		if (t->ifindex == ifindex || (ifname && !strcmp(t->ifname, ifname)))
 			return true;
 	}
 	return false;
 }
 
-/* An interface we guard came (back), went or changed: attach wherever our
+/* Does this event change what we guard: an interface we guard (by name,
+ * or by index for one going away), one the config names or a glob
+ * matches, or a new default route (auto) by an interface not guarded
+ * yet? A default route going away changes nothing: its interface stays
+ * guarded until a reload (an application may still reach a resolver
+ * through a more specific route). */
+static bool daemon_link_matters(const struct dg_nl_event *ev, void *arg)
+{
+	struct daemon *d = arg;
+	const struct dg_link *link = &ev->link;
+	int i;
+
+	switch (ev->type) {
+	case DG_NL_ROUTE:
+		return dg_config_iface_auto(d->cfg) &&
+		       !daemon_guards(d, link->ifindex, NULL);
+	case DG_NL_ROUTE_GONE:
+		return false;
+	case DG_NL_LINK:
+	case DG_NL_LINK_GONE:
+		break;
+	}
+	if (daemon_guards(d, link->ifindex, link->ifname))
+		return true;
+	for (i = 0; i < d->cfg->n_gw_ifaces; i++)
+		if (!strcmp(d->cfg->gw_ifaces[i], link->ifname))
+			return true;
+	/* Named or matched: appeared, came back, or renamed into a glob. */
+	return ev->type == DG_NL_LINK &&
+	       dg_config_iface_match(d->cfg, link->ifname, false) != DG_IFACE_NO;
+}
+
+/* Links or default routes changed: select again (what is guarded stays
+ * guarded while it exists; new matches join) and attach wherever our
  * program is missing. Nothing is detached: a vanished interface took its
  * program along, and a renamed one keeps it. */
 static void daemon_reguard(struct dg_loop *l, struct dg_defer *df);
@@ -323,18 +363,22 @@ static void daemon_reguard_privileged(struct dg_loop *l, struct dg_defer *df)
 static void daemon_reguard(struct dg_loop *l, struct dg_defer *df)
 {
 	struct daemon *d = (struct daemon *)((char *)df - offsetof(struct daemon, reguard));
-	struct dg_target t[DAEMON_TARGETS_MAX];
+	struct dg_target t[DG_TARGETS_MAX];
 	int n;
 
 	if (l->stop)
 		return;
-	n = dg_guard_targets_refresh(d->targets, d->n_targets, t, DG_CFG_MAX_IFACES * 2);
-	if (n < 0 || dg_redirect_plan(&d->redirect, d->cfg, t, &n, DAEMON_TARGETS_MAX) ||
+	n = dg_guard_targets_refresh(d->cfg, d->targets, d->n_targets, t,
+				     DG_TARGETS_MAX, &d->unguarded);
+	daemon_count_unguarded(d);
+	if (n < 0 || dg_redirect_plan(&d->redirect, d->cfg, t, &n, DG_TARGETS_MAX) ||
 	    dg_guard_reguard(&d->guard, d->cfg, t, n)) {
 		log_error("link change: re-applying the guard failed; retried on the next link event");
 		return;
 	}
 	dg_redirect_sync(&d->redirect, d->targets, d->n_targets, t, n, "gone");
+	memcpy(d->targets, t, sizeof(t[0]) * (size_t)n);
+	d->n_targets = n;
 }
 
 static void daemon_link_event(struct dg_loop *l, uint32_t events, void *arg)
@@ -350,15 +394,21 @@ static void daemon_link_event(struct dg_loop *l, uint32_t events, void *arg)
 	}
 }
 
-/* Watch the links: an interface deleted and re-created, or one that
- * appears after start, is guarded again at once. */
+/* Watch links and default routes: an interface deleted and re-created,
+ * one that appears after start matching a glob, or one that gains a
+ * default route (auto) is guarded at once. */
 static int daemon_link_monitor(struct daemon *d)
 {
+	/* Counted now that the counters exist: those found at start. */
+	daemon_count_unguarded(d);
 	d->nl_fd = dg_nl_monitor_open();
 	if (d->nl_fd < 0) {
 		log_error("link monitor: %s", strerror(-d->nl_fd));
 		return d->nl_fd;
 	}
+	/* What changed while we started, before the monitor listened, is
+	 * caught by one selection now. */
+	dg_defer(&d->loop, &d->reguard);
 	return dg_io_add(&d->loop, &d->nl_io, d->nl_fd, EPOLLIN, daemon_link_event, d);
 }
 
@@ -516,7 +566,7 @@ int dg_daemon_run(const char *config_path)
 	if (dg_guard_lock(&d->guard, true))
 		goto out;
 	if (dg_redirect_plan(&d->redirect, d->cfg, d->targets, &d->n_targets,
-			     DAEMON_TARGETS_MAX) ||
+			     DG_TARGETS_MAX) ||
 	    dg_guard_apply(&d->guard, d->cfg, d->targets, d->n_targets, true) ||
 	    dg_redirect_aim(&d->redirect)) {
 		dg_guard_abandon(&d->guard);

@@ -54,81 +54,274 @@ const char *dg_state_name(enum dg_attach_state state)
 	return state <= DG_STATE_ELSEWHERE ? names[state] : "unknown";
 }
 
-static int target_add(struct dg_target *t, int n, int max, const char *ifname,
-		      enum dg_hook hook, bool skip_missing)
+/* One attach point on link; a LAN port must have an Ethernet header. */
+static int target_add(struct dg_target *t, int n, int max,
+		      const struct dg_link *link, enum dg_hook hook)
 {
-	struct dg_link link;
-	int err;
-
 	if (n >= max) {
-		log_error("more than %d attach points configured", max);
+		log_error("interface %s: more than %d attach points", link->ifname, max);
 		return -E2BIG;
 	}
-	err = dg_nl_link_get(ifname, &link);
-	if (err == -ENODEV && skip_missing) {
-		log_warn("interface %s is gone: guarded again as soon as it is back", ifname);
-		return n;
-	}
-	if (err == -ENODEV) {
-		log_error("interface %s: no such interface in this network namespace (check Interface=/GatewayInterface=, 'ip link')",
-			  ifname);
-		return err;
-	}
-	if (err) {
-		log_error("interface %s: netlink: %s", ifname, strerror(-err));
-		return err;
-	}
 	memset(&t[n], 0, sizeof(t[n]));
-	snprintf(t[n].ifname, sizeof(t[n].ifname), "%s", link.ifname);
-	t[n].ifindex = link.ifindex;
+	snprintf(t[n].ifname, sizeof(t[n].ifname), "%s", link->ifname);
+	t[n].ifindex = link->ifindex;
 	t[n].hook = hook;
-	t[n].l3_only = dg_link_is_l3(&link);
+	t[n].l3_only = dg_link_is_l3(link);
 	if (t[n].l3_only && hook == DG_HOOK_XDP_GATEWAY) {
 		log_error("interface %s: has no Ethernet header; GatewayInterface= needs an Ethernet LAN port",
-			  ifname);
+			  link->ifname);
 		return -EINVAL;
 	}
 	return n + 1;
 }
 
-int dg_guard_targets_refresh(const struct dg_target *old, int n_old,
-			     struct dg_target *t, int max)
+static const struct dg_link *host_link(const struct dg_host *h, const char *ifname)
 {
-	int i, n = 0;
+	int i;
 
-	for (i = 0; i < n_old && n >= 0; i++)
-		if (old[i].hook == DG_HOOK_TC_EGRESS || old[i].hook == DG_HOOK_XDP_GATEWAY)
-			n = target_add(t, n, max, old[i].ifname, old[i].hook, true);
+	for (i = 0; i < h->n_links; i++)
+		if (!strncmp(h->links[i].ifname, ifname, sizeof(h->links[i].ifname)))
+			return &h->links[i];
+	return NULL;
+}
+
+static bool host_default(const struct dg_host *h, int ifindex)
+{
+	int i;
+
+	for (i = 0; i < h->n_defaults; i++)
+		if (h->defaults[i] == ifindex)
+			return true;
+	return false;
+}
+
+static bool target_has(const struct dg_target *t, int n, const char *ifname,
+		       int ifindex)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (t[i].ifindex == ifindex || !strcmp(t[i].ifname, ifname))
+			return true;
+	return false;
+}
+
+/* Slots an uplink may take: the rest are the gateway ports' and, in
+ * redirect mode, their steering points' and the capture pair's two. */
+static int uplink_room(const struct dg_config *cfg, int max)
+{
+	bool redirect = cfg->mode == DG_MODE_REDIRECT;
+
+	if (max > DG_TARGETS_MAX)
+		max = DG_TARGETS_MAX;
+	return max - cfg->n_gw_ifaces * (redirect ? 2 : 1) - (redirect ? 2 : 0);
+}
+
+/* A match with no slot left: one error line the first time, and noted in
+ * now (bounded: one past DG_MAX_SLOTS is reported each time it is seen). */
+static void unguarded_note(struct dg_unguarded *ug, struct dg_unguarded *now,
+			   const struct dg_link *link)
+{
+	int i;
+
+	for (i = 0; ug && i < ug->n; i++)
+		if (ug->ifindex[i] == link->ifindex)
+			break;
+	if (!ug || i == ug->n) {
+		log_error("interface %s: matches Interface= but is NOT guarded: no attach slot left (at most %d); narrow Interface=",
+			  link->ifname, DG_MAX_SLOTS);
+		if (ug)
+			ug->pending++;
+	}
+	if (now->n < DG_MAX_SLOTS)
+		now->ifindex[now->n++] = link->ifindex;
+}
+
+/* Interface= as written, for messages: "auto wg* ppp*". */
+static const char *iface_list_str(const struct dg_config *cfg, char *buf, size_t size)
+{
+	size_t len = 0;
+	int i, w;
+
+	buf[0] = '\0';
+	if (dg_config_iface_auto(cfg))
+		len = (size_t)snprintf(buf, size, "auto");
+	for (i = 0; i < cfg->n_ifaces && len < size; i++) {
+		w = snprintf(buf + len, size - len, "%s%s", len ? " " : "",
+			     cfg->ifaces[i]);
+		if (w < 0)
+			break;
+		len += (size_t)w;
+	}
+	return buf;
+}
+
+/* A name Interface= or GatewayInterface= gives that is not here. */
+static int select_missing(const struct dg_config *cfg, const char *key,
+			  const char *ifname, unsigned int line, bool start)
+{
+	if (!start) {
+		log_warn("interface %s is gone: guarded again as soon as it is back",
+			 ifname);
+		return 0;
+	}
+	if (line)
+		log_at(DG_LOG_ERROR, cfg->source, line,
+		       "%s=%s: no such interface in this network namespace (see 'ip link'; a pattern such as '%.14s*' would wait for it)",
+		       key, ifname, ifname);
+	else
+		log_error("%s=%s: no such interface in this network namespace",
+			  key, ifname);
+	return -ENODEV;
+}
+
+int dg_guard_select(const struct dg_config *cfg, const struct dg_host *host,
+		    const struct dg_target *kept, int n_kept,
+		    struct dg_target *t, int max, struct dg_unguarded *ug)
+{
+	struct dg_unguarded now = { .n = 0 };
+	int room = uplink_room(cfg, max), n = 0, up = 0, i, err;
+	const struct dg_link *link;
+	enum dg_iface_match m;
+	bool start = !kept;
+	char buf[256];
+
+	for (i = 0; i < cfg->n_ifaces; i++) {
+		if (dg_config_is_glob(cfg->ifaces[i]))
+			continue;
+		link = host_link(host, cfg->ifaces[i]);
+		if (!link) {
+			err = select_missing(cfg, "Interface", cfg->ifaces[i],
+					     cfg->iface_line[i], start);
+			if (err)
+				return err;
+			continue;
+		}
+		if (up >= room) {
+			log_error("Interface=%s: no attach slot left (at most %d)",
+				  cfg->ifaces[i], DG_MAX_SLOTS);
+			return -E2BIG;
+		}
+		n = target_add(t, n, max, link, DG_HOOK_TC_EGRESS);
+		if (n < 0)
+			return n;
+		up++;
+	}
+	for (i = 0; i < cfg->n_gw_ifaces; i++) {
+		link = host_link(host, cfg->gw_ifaces[i]);
+		if (!link) {
+			err = select_missing(cfg, "GatewayInterface",
+					     cfg->gw_ifaces[i], cfg->gw_line[i], start);
+			if (err)
+				return err;
+			continue;
+		}
+		n = target_add(t, n, max, link, DG_HOOK_XDP_GATEWAY);
+		if (n < 0)
+			return n;
+	}
+	/* Guarded before: kept while it exists, matching or not. */
+	for (i = 0; i < n_kept; i++) {
+		if (kept[i].hook != DG_HOOK_TC_EGRESS)
+			continue;
+		link = host_link(host, kept[i].ifname);
+		if (!link || target_has(t, n, link->ifname, link->ifindex))
+			continue;
+		if (up >= room) {
+			unguarded_note(ug, &now, link);
+			continue;
+		}
+		n = target_add(t, n, max, link, DG_HOOK_TC_EGRESS);
+		if (n < 0)
+			return n;
+		up++;
+	}
+	for (i = 0; i < host->n_links; i++) {
+		link = &host->links[i];
+		m = dg_config_iface_match(cfg, link->ifname,
+					  host_default(host, link->ifindex));
+		if ((m != DG_IFACE_GLOB && m != DG_IFACE_AUTO) ||
+		    target_has(t, n, link->ifname, link->ifindex))
+			continue;
+		if (up >= room) {
+			unguarded_note(ug, &now, link);
+			continue;
+		}
+		n = target_add(t, n, max, link, DG_HOOK_TC_EGRESS);
+		if (n < 0)
+			return n;
+		up++;
+		log_info("interface %s: guarded: %s", link->ifname,
+			 m == DG_IFACE_GLOB ? "its name matches a pattern in Interface=" :
+					      "it holds a default route (Interface=auto)");
+	}
+	if (start && !up && dg_config_host_mode(cfg))
+		log_info("Interface=%s matches no interface yet: each is guarded as soon as it appears or gains a default route",
+			 iface_list_str(cfg, buf, sizeof(buf)));
+	if (ug) {
+		memcpy(ug->ifindex, now.ifindex, sizeof(now.ifindex[0]) * (size_t)now.n);
+		ug->n = now.n;
+	}
 	return n;
 }
 
-int dg_guard_targets(const struct dg_config *cfg, struct dg_target *t, int max)
+/* The default routes' devices past this many are not followed (warned). */
+#define HOST_DEFAULTS_MAX 256
+
+/* Select on this host now: its links, and its default routes when auto
+ * is in effect (only then: a router's full table costs a dump). */
+static int guard_select_here(const struct dg_config *cfg,
+			     const struct dg_target *kept, int n_kept,
+			     struct dg_target *t, int max, struct dg_unguarded *ug)
 {
-	struct dg_link link;
-	int i, n = 0, err;
+	struct dg_host host = { .n_links = 0 };
+	struct dg_link *links = NULL;
+	int *defaults = NULL, n;
 
-	for (i = 0; i < cfg->n_ifaces; i++) {
-		n = target_add(t, n, max, cfg->ifaces[i], DG_HOOK_TC_EGRESS, false);
-		if (n < 0)
-			return n;
-	}
-	for (i = 0; i < cfg->n_gw_ifaces; i++) {
-		n = target_add(t, n, max, cfg->gw_ifaces[i], DG_HOOK_XDP_GATEWAY, false);
-		if (n < 0)
-			return n;
-	}
-	if (n)
+	n = dg_nl_link_dump(&links);
+	if (n < 0) {
+		log_error("listing the interfaces (netlink): %s", strerror(-n));
 		return n;
-
-	err = dg_nl_default_route(&link);
-	if (err) {
-		log_error("no Interface= set and no default route to find one (%s): set Interface= in [Guard]",
-			  strerror(-err));
-		return err;
 	}
-	log_info("no Interface= set: guarding %s, the default route's interface",
-		 link.ifname);
-	return target_add(t, 0, max, link.ifname, DG_HOOK_TC_EGRESS, false);
+	host.links = links;
+	host.n_links = n;
+	if (dg_config_iface_auto(cfg)) {
+		defaults = calloc(HOST_DEFAULTS_MAX, sizeof(*defaults));
+		n = defaults ? dg_nl_default_devs(defaults, HOST_DEFAULTS_MAX) : -ENOMEM;
+		if (n < 0) {
+			log_error("reading the default routes (netlink): %s", strerror(-n));
+			goto out;
+		}
+		if (n > HOST_DEFAULTS_MAX) {
+			log_warn("more than %d interfaces hold a default route: only %d are followed",
+				 HOST_DEFAULTS_MAX, HOST_DEFAULTS_MAX);
+			n = HOST_DEFAULTS_MAX;
+		}
+		host.defaults = defaults;
+		host.n_defaults = n;
+	}
+	n = dg_guard_select(cfg, &host, kept, n_kept, t, max, ug);
+out:
+	free(defaults);
+	free(links);
+	return n;
+}
+
+int dg_guard_targets_refresh(const struct dg_config *cfg,
+			     const struct dg_target *old, int n_old,
+			     struct dg_target *t, int max,
+			     struct dg_unguarded *ug)
+{
+	static const struct dg_target none;
+
+	/* kept must not be NULL here: NULL means "at start". */
+	return guard_select_here(cfg, n_old ? old : &none, n_old, t, max, ug);
+}
+
+int dg_guard_targets(const struct dg_config *cfg, struct dg_target *t,
+		     int max, struct dg_unguarded *ug)
+{
+	return guard_select_here(cfg, NULL, 0, t, max, ug);
 }
 
 void dg_guard_init(struct dg_guard *g, const char *pin_path)
@@ -695,6 +888,29 @@ static int guard_refuse_elsewhere(const struct dg_guard *g,
 	return 0;
 }
 
+/* No slot is free: take one whose uplink is gone and not wanted now (its
+ * program went with the interface), so uplinks that come and go under new
+ * names (ppp, VPN tunnels) never use the slots up. Only then: a name that
+ * comes back otherwise finds its own slot and counters. */
+static __u32 guard_slot_reclaim(struct dg_guard *g, const struct dg_attach *old,
+				const bool *wanted)
+{
+	struct dg_link link;
+	__u32 slot;
+
+	for (slot = 0; slot < DG_MAX_SLOTS; slot++) {
+		if (!(old[slot].flags & DG_ATTACH_USED) || wanted[slot] ||
+		    old[slot].hook != DG_HOOK_TC_EGRESS ||
+		    dg_nl_link_get_index((int)old[slot].ifindex, &link) != -ENODEV)
+			continue;
+		log_info("attach slot %u: interface %s is gone; the slot is reused",
+			 slot, old[slot].ifname);
+		guard_unpin_prog(g, slot);
+		break;
+	}
+	return slot;
+}
+
 static int guard_apply(struct dg_guard *g, const struct dg_config *cfg,
 		       const struct dg_target *t, int n, bool replace,
 		       bool keep_others)
@@ -731,6 +947,8 @@ static int guard_apply(struct dg_guard *g, const struct dg_config *cfg,
 			for (slot = 0; slot < DG_MAX_SLOTS; slot++)
 				if (!(old[slot].flags & DG_ATTACH_USED) && !wanted[slot])
 					break;
+			if (slot == DG_MAX_SLOTS)
+				slot = guard_slot_reclaim(g, old, wanted);
 			if (slot == DG_MAX_SLOTS) {
 				log_error("no free attach slot for %s (at most %d)",
 					  t[i].ifname, DG_MAX_SLOTS);

@@ -14,6 +14,7 @@
 
 #include "dotguard/abi.h"
 #include "config.h"
+#include "netlink.h"
 
 /* tc filter identity on clsact egress: fixed, so a restart replaces our
  * own filter atomically (BPF_TC_F_REPLACE) instead of adding a second. */
@@ -47,12 +48,58 @@ enum dg_attach_state {
 				 * cannot be seen or removed from here */
 };
 
+/* Room for every target of one config: one per attach slot. */
+#define DG_TARGETS_MAX DG_MAX_SLOTS
+
+/* Interfaces Interface= matched that found no attach slot left. Each is
+ * reported once (one error line) while it stays unguarded. */
+struct dg_unguarded {
+	int ifindex[DG_MAX_SLOTS];	/* reported and still unguarded */
+	int n;
+	unsigned int pending;	/* reported, not yet added to a counter */
+};
+
+/* What the host holds, for dg_guard_select: a snapshot of its links and
+ * of the devices its default routes leave by (dg_nl_default_devs). */
+struct dg_host {
+	const struct dg_link *links;
+	int n_links;
+	const int *defaults;	/* ifindexes */
+	int n_defaults;
+};
+
 /*
- * Resolve the config's Interface= and GatewayInterface= into targets (the
- * default route's interface when neither is set). Touches nothing. Returns
- * the count, or -errno after one logged line naming the interface.
+ * Pure: the attach points cfg selects on host, into t[max]: Interface=
+ * names, GatewayInterface= ports, then the uplinks kept[n_kept] (those
+ * guarded so far, found again by name), then every other link a glob or
+ * auto matches (dg_config_iface_match). Uplinks get the slots left once
+ * the gateway ports and redirect mode's own points have theirs; a match
+ * past that is logged (one error line naming it) and noted in *ug, never
+ * a failure. kept == NULL: at start or reload, where a name that does not
+ * exist is an error (FILE:LINE); otherwise it is skipped with a warning,
+ * guarded again once it is back. A kept uplink that no longer matches
+ * stays (until a reload); one that is gone is forgotten. Returns the
+ * count, or -errno after one logged line.
  */
-int dg_guard_targets(const struct dg_config *cfg, struct dg_target *t, int max);
+int dg_guard_select(const struct dg_config *cfg, const struct dg_host *host,
+		    const struct dg_target *kept, int n_kept,
+		    struct dg_target *t, int max, struct dg_unguarded *ug);
+
+/*
+ * dg_guard_select on this host's links and default routes now, as at
+ * start or reload (kept: none). Touches nothing. Returns the count, or
+ * -errno after one logged line.
+ */
+int dg_guard_targets(const struct dg_config *cfg, struct dg_target *t,
+		     int max, struct dg_unguarded *ug);
+
+/* The same after link or route changes: old[] (the targets applied so
+ * far) are kept, found again by name (an interface re-created has a new
+ * index). Returns how many, or -errno. */
+int dg_guard_targets_refresh(const struct dg_config *cfg,
+			     const struct dg_target *old, int n_old,
+			     struct dg_target *t, int max,
+			     struct dg_unguarded *ug);
 
 /* Zero the handle (all fds -1). */
 void dg_guard_init(struct dg_guard *g, const char *pin_path);
@@ -81,12 +128,6 @@ int dg_guard_apply(struct dg_guard *g, const struct dg_config *cfg,
  * on a renamed one. */
 int dg_guard_reguard(struct dg_guard *g, const struct dg_config *cfg,
 		     const struct dg_target *t, int n);
-
-/* The uplinks and LAN ports of old[], looked up again by name (an
- * interface re-created has a new index); one that does not exist now is
- * skipped with a warning. Returns how many, or -errno. */
-int dg_guard_targets_refresh(const struct dg_target *old, int n_old,
-			     struct dg_target *t, int max);
 
 /* Remove every recorded program (after checking it is ours) and every pin,
  * then the pin directory. Must hold the lock. Refuses with -EXDEV, and

@@ -2,6 +2,7 @@
 #include <net/if.h> /* before linux/if*.h: libc-compat needs it first */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <limits.h>
 #include <string.h>
 #include <time.h>
@@ -16,11 +17,16 @@
 
 #include "netlink.h"
 
+/* Receive buffer: a dump's datagrams and one event can each be larger than
+ * a page (the kernel sizes them up to 32 KiB), and a short buffer would
+ * cut them. */
+#define NL_RECV_BUF 32768
+
 /* One request, its replies run through cb; ACKed and matched by seq and
  * portid so a stray message can never be taken for our answer. */
 static int nl_request(struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
+	char buf[NL_RECV_BUF];
 	struct mnl_socket *nl;
 	unsigned int portid, seq;
 	int ret;
@@ -106,6 +112,8 @@ static int link_cb(const struct nlmsghdr *nlh, void *data)
 	/* A deletion names the link the same way. */
 	if (nlh->nlmsg_type != RTM_NEWLINK && nlh->nlmsg_type != RTM_DELLINK)
 		return MNL_CB_OK;
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifm))
+		return MNL_CB_ERROR;
 	if (mnl_attr_parse(nlh, sizeof(*ifm), link_attr_cb, tb) < 0)
 		return MNL_CB_ERROR;
 	link->ifindex = ifm->ifi_index;
@@ -165,10 +173,65 @@ int dg_nl_link_get_index(int ifindex, struct dg_link *out)
 	return link_query(NULL, ifindex, out);
 }
 
-struct route_best {
-	int oif;
-	unsigned int metric;
+struct link_list {
+	struct dg_link *links;
+	int n, cap;
 };
+
+static int link_dump_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct link_list *l = data;
+	struct dg_link *grown;
+	int cap;
+
+	if (nlh->nlmsg_type != RTM_NEWLINK)
+		return MNL_CB_OK;
+	if (l->n == l->cap) {
+		if (l->cap >= DG_NL_LINKS_MAX) {
+			errno = E2BIG;
+			return MNL_CB_ERROR;
+		}
+		cap = l->cap ? l->cap * 2 : 64;
+		grown = realloc(l->links, sizeof(*grown) * (size_t)cap);
+		if (!grown) {
+			errno = ENOMEM;
+			return MNL_CB_ERROR;
+		}
+		l->links = grown;
+		l->cap = cap;
+	}
+	memset(&l->links[l->n], 0, sizeof(l->links[0]));
+	if (link_cb(nlh, &l->links[l->n]) != MNL_CB_OK) {
+		errno = EPROTO;
+		return MNL_CB_ERROR;
+	}
+	if (l->links[l->n].ifindex > 0 && l->links[l->n].ifname[0])
+		l->n++;
+	return MNL_CB_OK;
+}
+
+int dg_nl_link_dump(struct dg_link **out)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct link_list l = { .links = NULL };
+	struct nlmsghdr *nlh;
+	struct ifinfomsg *ifm;
+	int ret;
+
+	*out = NULL;
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_GETLINK;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+	ifm->ifi_family = AF_UNSPEC;
+	ret = nl_request(nlh, link_dump_cb, &l);
+	if (ret < 0) {
+		free(l.links);
+		return ret;
+	}
+	*out = l.links;
+	return l.n;
+}
 
 static int route_attr_cb(const struct nlattr *attr, void *data)
 {
@@ -179,14 +242,10 @@ static int route_attr_cb(const struct nlattr *attr, void *data)
 		return MNL_CB_OK;
 	switch (type) {
 	case RTA_OIF:
-	case RTA_PRIORITY:
-	case RTA_TABLE:
 		if (mnl_attr_validate(attr, MNL_TYPE_U32) < 0)
 			return MNL_CB_ERROR;
 		break;
 	case RTA_MULTIPATH:
-		if (mnl_attr_get_payload_len(attr) < sizeof(struct rtnexthop))
-			return MNL_CB_ERROR;
 		break;
 	default:
 		return MNL_CB_OK;
@@ -195,68 +254,109 @@ static int route_attr_cb(const struct nlattr *attr, void *data)
 	return MNL_CB_OK;
 }
 
-static int route_cb(const struct nlmsghdr *nlh, void *data)
+bool dg_route_is_default(unsigned char dst_len, unsigned char type)
+{
+	return dst_len <= 1 && type == RTN_UNICAST;
+}
+
+/* ifindex into oif[max] unless it is there; *n becomes max + 1 when one
+ * does not fit. */
+static void devs_add(int *oif, int max, int *n, int ifindex)
+{
+	int i;
+
+	if (ifindex <= 0)
+		return;
+	for (i = 0; i < *n && i < max; i++)
+		if (oif[i] == ifindex)
+			return;
+	if (*n < max)
+		oif[(*n)++] = ifindex;
+	else
+		*n = max + 1;
+}
+
+/* The devices of a default route message, added to oif[max] (*n). */
+static int route_devs_add(const struct nlmsghdr *nlh, int *oif, int max, int *n)
 {
 	const struct nlattr *tb[RTA_MAX + 1] = {};
-	struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
-	struct route_best *best = data;
+	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
 	const struct rtnexthop *nh;
-	unsigned int table, metric = 0;
-	int oif = 0;
+	int len;
 
-	if (nlh->nlmsg_type != RTM_NEWROUTE || rtm->rtm_dst_len != 0 ||
-	    rtm->rtm_type != RTN_UNICAST)
-		return MNL_CB_OK;
+	if ((nlh->nlmsg_type != RTM_NEWROUTE && nlh->nlmsg_type != RTM_DELROUTE) ||
+	    mnl_nlmsg_get_payload_len(nlh) < sizeof(*rtm))
+		return 0;
+	if ((rtm->rtm_family != AF_INET && rtm->rtm_family != AF_INET6) ||
+	    !dg_route_is_default(rtm->rtm_dst_len, rtm->rtm_type))
+		return 0;
 	if (mnl_attr_parse(nlh, sizeof(*rtm), route_attr_cb, tb) < 0)
-		return MNL_CB_ERROR;
-	table = tb[RTA_TABLE] ? mnl_attr_get_u32(tb[RTA_TABLE]) : rtm->rtm_table;
-	if (table != RT_TABLE_MAIN)
-		return MNL_CB_OK;
-	if (tb[RTA_PRIORITY])
-		metric = mnl_attr_get_u32(tb[RTA_PRIORITY]);
-	if (tb[RTA_OIF]) {
-		oif = mnl_attr_get_u32(tb[RTA_OIF]);
-	} else if (tb[RTA_MULTIPATH]) {
-		/* ECMP: the first next hop's device. */
+		return -EPROTO;
+	if (tb[RTA_OIF])
+		devs_add(oif, max, n, (int)mnl_attr_get_u32(tb[RTA_OIF]));
+	if (tb[RTA_MULTIPATH]) {
+		/* Every next hop's device: traffic may leave by any. RTNH_OK
+		 * stops at a length that lies (short, or past the end). */
 		nh = mnl_attr_get_payload(tb[RTA_MULTIPATH]);
-		oif = nh->rtnh_ifindex;
+		len = (int)mnl_attr_get_payload_len(tb[RTA_MULTIPATH]);
+		while (RTNH_OK(nh, len)) {
+			devs_add(oif, max, n, nh->rtnh_ifindex);
+			len -= RTNH_ALIGN(nh->rtnh_len);
+			nh = RTNH_NEXT(nh);
+		}
 	}
-	if (oif > 0 && (!best->oif || metric < best->metric)) {
-		best->oif = oif;
-		best->metric = metric;
+	return 0;
+}
+
+int dg_nl_route_devs(const struct nlmsghdr *nlh, int *oif, int max)
+{
+	int n = 0, err;
+
+	err = route_devs_add(nlh, oif, max, &n);
+	return err ? err : n;
+}
+
+struct devs_ctx {
+	int *oif;
+	int max;
+	int n;
+};
+
+static int default_devs_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct devs_ctx *c = data;
+	int err = route_devs_add(nlh, c->oif, c->max, &c->n);
+
+	if (err) {
+		errno = -err;
+		return MNL_CB_ERROR;
 	}
 	return MNL_CB_OK;
 }
 
-static int default_route_oif(int family)
+int dg_nl_default_devs(int *oif, int max)
 {
+	static const int families[] = { AF_INET, AF_INET6 };
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct route_best best = {};
+	struct devs_ctx c = { .oif = oif, .max = max };
 	struct nlmsghdr *nlh;
 	struct rtmsg *rtm;
+	size_t i;
 	int ret;
 
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = RTM_GETROUTE;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
-	rtm->rtm_family = family;
-	ret = nl_request(nlh, route_cb, &best);
-	if (ret < 0)
-		return ret;
-	return best.oif ? best.oif : -ENETUNREACH;
-}
-
-int dg_nl_default_route(struct dg_link *out)
-{
-	int oif;
-
-	oif = default_route_oif(AF_INET);
-	if (oif == -ENETUNREACH)
-		oif = default_route_oif(AF_INET6);
-	if (oif < 0)
-		return oif;
-	return dg_nl_link_get_index(oif, out);
+	for (i = 0; i < sizeof(families) / sizeof(families[0]); i++) {
+		nlh = mnl_nlmsg_put_header(buf);
+		nlh->nlmsg_type = RTM_GETROUTE;
+		nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+		rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+		rtm->rtm_family = families[i];
+		/* Every table: a VPN (wg-quick) puts its default in its own. */
+		ret = nl_request(nlh, default_devs_cb, &c);
+		/* A kernel without IPv6 has no IPv6 routes to follow. */
+		if (ret < 0 && !(families[i] == AF_INET6 && ret == -EAFNOSUPPORT))
+			return ret;
+	}
+	return c.n;
 }
 
 bool dg_link_is_l3(const struct dg_link *link)
@@ -405,7 +505,8 @@ int dg_nl_monitor_open(void)
 	nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (!nl)
 		return -errno;
-	if (mnl_socket_bind(nl, RTMGRP_LINK, MNL_SOCKET_AUTOPID) < 0) {
+	if (mnl_socket_bind(nl, RTMGRP_LINK | RTMGRP_IPV4_ROUTE | RTMGRP_IPV6_ROUTE,
+			    MNL_SOCKET_AUTOPID) < 0) {
 		fd = -errno;
 		mnl_socket_close(nl);
 		return fd;
@@ -418,32 +519,64 @@ int dg_nl_monitor_open(void)
 }
 
 struct monitor_ctx {
-	dg_nl_link_event_fn fn;
+	dg_nl_event_fn fn;
 	void *arg;
 	int n;
 };
 
+/* A default route's devices, one event each. */
+static void monitor_route(const struct nlmsghdr *nlh, struct monitor_ctx *m)
+{
+	struct dg_nl_event ev = {
+		.type = nlh->nlmsg_type == RTM_NEWROUTE ? DG_NL_ROUTE : DG_NL_ROUTE_GONE,
+	};
+	int oif[DG_NL_EVENT_DEVS], i, n;
+
+	n = dg_nl_route_devs(nlh, oif, DG_NL_EVENT_DEVS);
+	if (n > DG_NL_EVENT_DEVS) {
+		/* Wider than we look at: take it as a lost event. */
+		m->n += ev.type == DG_NL_ROUTE;
+		n = DG_NL_EVENT_DEVS;
+	}
+	for (i = 0; i < n; i++) {
+		ev.link.ifindex = oif[i];
+		if (m->fn(&ev, m->arg))
+			m->n++;
+	}
+}
+
 static int monitor_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct monitor_ctx *m = data;
-	struct dg_link link = {};
+	struct dg_nl_event ev = { .type = DG_NL_LINK };
 
-	if (link_cb(nlh, &link) == MNL_CB_OK && link.ifindex &&
-	    m->fn(&link, m->arg))
-		m->n++;
+	switch (nlh->nlmsg_type) {
+	case RTM_NEWROUTE:
+	case RTM_DELROUTE:
+		monitor_route(nlh, m);
+		break;
+	case RTM_DELLINK:
+		ev.type = DG_NL_LINK_GONE;
+		/* fall through */
+	case RTM_NEWLINK:
+		if (link_cb(nlh, &ev.link) == MNL_CB_OK && ev.link.ifindex &&
+		    m->fn(&ev, m->arg))
+			m->n++;
+		break;
+	}
 	return MNL_CB_OK;
 }
 
-int dg_nl_monitor_drain(int fd, dg_nl_link_event_fn fn, void *arg)
+int dg_nl_monitor_drain(int fd, dg_nl_event_fn fn, void *arg)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
+	char buf[NL_RECV_BUF];
 	struct monitor_ctx m = { .fn = fn, .arg = arg };
 	ssize_t len;
 	int i;
 
 	/* Bounded: a storm of events is read a few buffers per wake-up. */
 	for (i = 0; i < 64; i++) {
-		len = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		len = recv(fd, buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC);
 		if (len < 0) {
 			/* Overrun: events were lost, so assume one mattered. */
 			if (errno == ENOBUFS)
@@ -452,6 +585,10 @@ int dg_nl_monitor_drain(int fd, dg_nl_link_event_fn fn, void *arg)
 		}
 		if (len == 0)
 			break;
+		if ((size_t)len > sizeof(buf)) {
+			m.n++;		/* cut short: as lost */
+			continue;
+		}
 		mnl_cb_run(buf, (size_t)len, 0, 0, monitor_cb, &m);
 	}
 	return m.n;

@@ -67,7 +67,9 @@ static int target_push(struct dg_target *t, int *n, int max, const char *ifname,
 int dg_redirect_plan(struct dg_redirect *r, const struct dg_config *cfg,
 		     struct dg_target *t, int *n, int max)
 {
-	bool host = false;
+	/* Host mode even before an uplink matches: one that appears later
+	 * finds the capture path ready. */
+	bool host = dg_config_host_mode(cfg);
 	int i, n_conf = *n, err;
 
 	memset(&r->cap, 0, sizeof(r->cap));

@@ -65,6 +65,7 @@
 	X(tcp_closed_idle, COUNTER, "tcp_closed_idle", "dotguard_tcp_closed_total", "reason=\"idle\"", "tcp clients", "closed: idle", "Client TCP connections closed by the daemon, by why.") \
 	X(tcp_paused, COUNTER, "tcp_paused", "dotguard_tcp_paused_total", "", "tcp clients", "reads paused at a cap", "Times reading a TCP client stopped at its pipeline or backlog cap.") \
 	X(link_events, COUNTER, "link_events", "dotguard_link_events_total", "", "guarded links", "changes (guard re-applied)", "Guarded interfaces that appeared, vanished or changed.") \
+	X(links_unguarded, COUNTER, "links_unguarded", "dotguard_links_unguarded_total", "", "guarded links", "NOT guarded (no attach slot left)", "Interfaces Interface= matched that found no attach slot left.") \
 	X(config_sha256, SHA256, "config.sha256", "dotguard_config_info", "", "config", "sha256", "The running config's SHA-256 (empty: built-in defaults).") \
 	X(config_loaded, TIME, "config.loaded", "dotguard_config_loaded_timestamp_seconds", "", "config", "read", "When the running config was read, in Unix seconds.") \
 	X(reloads, COUNTER, "config.reloads", "dotguard_reloads_total", "result=\"applied\"", "config", "reloads applied", "SIGHUPs, by whether the new config was applied.") \

@@ -234,6 +234,9 @@ struct dg_daemon_stats {
 	__u64 tcp_closed_idle;	/* closed: idle or stalled past its timeout */
 	__u64 redirected_rate_limited;	/* LAN queries past their client's
 					 * answer rate: dropped unanswered */
+	/* Interfaces Interface= matched that found no attach slot left
+	 * (DG_MAX_SLOTS): not guarded, each counted once while it stays so. */
+	__u64 links_unguarded;
 };
 
 _Static_assert(sizeof(struct dg_counter) == 16, "dg_counter layout");

@@ -28,7 +28,13 @@
 
 /* ---- the kernel guard's maps ---- */
 
-#define DG_MAX_SLOTS 16		/* attach points (interface x hook) */
+/* Attach points (interface x hook): uplinks, gateway ports, and in
+ * redirect mode a steering point per port and the capture pair's two.
+ * Globs and Interface=auto may match more uplinks than fit: each one past
+ * the bound gets one error line naming it and is counted
+ * (links_unguarded), the rest stay guarded. The counters map holds
+ * slots x reasons x actions x CPUs x 16 bytes (64: ~85 KiB per CPU). */
+#define DG_MAX_SLOTS 64
 #define DG_MAX_QUEUES 64	/* RX queues per gateway interface */
 #define DG_MAX_OWN_SOCKETS 1024	/* daemon sockets in the cookie allow-list */
 /* Fragmented datagrams whose first fragment was judged (LRU). A later

@@ -53,6 +53,10 @@ static void check_servers(const struct dg_server *list, int n)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	static const char *const names[] = {
+		"eth0", "wg0", "ppp12", "enp3s0f1", "a", "[x]", "*", "auto",
+		"averyverylong15",
+	};
 	static struct dg_config cfg;
 	int errors, i;
 
@@ -81,7 +85,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (i = 0; i < cfg.n_ifaces; i++) {
 		TERMINATED(cfg.ifaces[i]);
 		CHECK(cfg.ifaces[i][0] != '\0');
+		/* A name is a name the kernel could have; a glob may be longer. */
+		if (!dg_config_is_glob(cfg.ifaces[i]))
+			CHECK(strlen(cfg.ifaces[i]) < IF_NAMESIZE);
 	}
+	/* Every stored glob goes through fnmatch(3); lo and the capture
+	 * pair are never taken, whatever was written. */
+	for (i = 0; i < (int)(sizeof(names) / sizeof(names[0])); i++)
+		(void)dg_config_iface_match(&cfg, names[i], i & 1);
+	CHECK(dg_config_iface_match(&cfg, "lo", true) == DG_IFACE_NO);
+	CHECK(dg_config_iface_match(&cfg, "dg-cap", true) == DG_IFACE_NO);
+	CHECK(dg_config_iface_match(&cfg, "dg-cap-xsk", true) == DG_IFACE_NO);
 	CHECK(cfg.n_gw_ifaces >= 0 && cfg.n_gw_ifaces <= DG_CFG_MAX_IFACES);
 	for (i = 0; i < cfg.n_gw_ifaces; i++) {
 		TERMINATED(cfg.gw_ifaces[i]);

@@ -495,6 +495,26 @@ print(sum(1 for e in d for t in e.get("tc", [])
 	tc -n "$1" filter show dev "$2" egress | grep -c ' bpf .* id [0-9]'
 }
 
+# wait_guarded NS IF T0: poll, for at most 5 s, until IF carries a guard
+# program on tc egress; sets GUARD_MS to the time since T0 (date +%s%N),
+# or -1. bpftool alone, every 10 ms: the poll must be finer than what it
+# measures (guard_progs starts Python, ~0.4 s a call here).
+GUARD_MS=-1
+wait_guarded()
+{
+	local end=$(($(date +%s%N) + 5000000000))
+	GUARD_MS=-1
+	while [ "$(date +%s%N)" -lt "$end" ]; do
+		if ip netns exec "$1" bpftool net show dev "$2" 2>/dev/null |
+			grep -q 'egress'; then
+			GUARD_MS=$((($(date +%s%N) - $3) / 1000000))
+			return 0
+		fi
+		sleep 0.01
+	done
+	return 1
+}
+
 # ---- the wire --------------------------------------------------------------
 
 # cap_start NAME NS IF: tcpdump on IF writing $T/NAME.pcap packet by

@@ -842,6 +842,159 @@ static void test_interface_in_both_lists(void **state)
 			 "x.conf:4: 'eth1' is in both Interface= and GatewayInterface=");
 }
 
+/* Test that Interface= takes auto, globs and names in any mix, across
+ * lines, each with the line it was written on. */
+static void test_interface_auto_and_globs(void **state)
+{
+	(void)state;
+	expect_clean("[Guard]\nInterface=auto wg* ppp*\n#\nInterface=eth[0-9] eth10\n");
+	assert_true(cfg.iface_auto);
+	assert_int_equal(cfg.n_ifaces, 4);
+	assert_string_equal(cfg.ifaces[0], "wg*");
+	assert_string_equal(cfg.ifaces[1], "ppp*");
+	assert_string_equal(cfg.ifaces[2], "eth[0-9]");
+	assert_string_equal(cfg.ifaces[3], "eth10");
+	assert_int_equal(cfg.iface_line[0], 2);
+	assert_int_equal(cfg.iface_line[3], 4);
+	assert_true(dg_config_is_glob(cfg.ifaces[2]));
+	assert_false(dg_config_is_glob(cfg.ifaces[3]));
+
+	/* Longer than a name may be, as long as a glob may be. */
+	dg_config_defaults(&cfg);
+	expect_clean("[Guard]\nInterface=enp[0-9]*s[0-9]*f[[:digit:]] [!a-z]?*x [\\]]* w\\*\n");
+	assert_false(cfg.iface_auto);
+	assert_int_equal(cfg.n_ifaces, 4);
+	assert_string_equal(cfg.ifaces[0], "enp[0-9]*s[0-9]*f[[:digit:]]");
+
+	/* auto alone; later lines add to it; an empty value clears it. */
+	dg_config_defaults(&cfg);
+	expect_clean("[Guard]\nInterface=auto\nInterface=wg*\n");
+	assert_true(cfg.iface_auto);
+	assert_int_equal(cfg.n_ifaces, 1);
+	dg_config_defaults(&cfg);
+	expect_clean("[Guard]\nInterface=auto eth0\nInterface=\nGatewayInterface=lan0\n");
+	assert_false(cfg.iface_auto);
+	assert_int_equal(cfg.n_ifaces, 0);
+	assert_false(dg_config_iface_auto(&cfg));
+}
+
+/* Test what Interface= means when written, half written or left out:
+ * auto is the default with neither key, and a gateway-only config guards
+ * no uplink. */
+static void test_interface_defaults(void **state)
+{
+	(void)state;
+	assert_true(dg_config_iface_auto(&cfg));
+	assert_true(dg_config_host_mode(&cfg));
+
+	expect_clean("[Guard]\nGatewayInterface=lan0\n");
+	assert_false(dg_config_iface_auto(&cfg));
+	assert_false(dg_config_host_mode(&cfg));
+
+	dg_config_defaults(&cfg);
+	expect_clean("[Guard]\nInterface=eth0\n");
+	assert_false(dg_config_iface_auto(&cfg));
+	assert_true(dg_config_host_mode(&cfg));
+
+	dg_config_defaults(&cfg);
+	expect_clean("[Guard]\nInterface=wg*\n");
+	assert_false(dg_config_iface_auto(&cfg));
+	assert_true(dg_config_host_mode(&cfg));
+
+	dg_config_defaults(&cfg);
+	expect_clean("[Guard]\nInterface=auto\nGatewayInterface=lan0\n");
+	assert_true(dg_config_iface_auto(&cfg));
+	assert_true(dg_config_host_mode(&cfg));
+}
+
+/* Test that each bad Interface= entry is one error naming line and
+ * entry, and that the rest of the line is still taken. */
+static void test_interface_errors(void **state)
+{
+	static const struct {
+		const char *text;
+		const char *msg;
+	} rows[] = {
+		{ "[Guard]\nInterface=eth[0-9\n",
+		  "x.conf:2: Interface=: 'eth[0-9': '[' without its ']'" },
+		{ "[Guard]\nInterface=eth[]\n",
+		  "x.conf:2: Interface=: 'eth[]': '[' without its ']'" },
+		{ "[Guard]\nInterface=eth[[:digits:]]\n",
+		  "x.conf:2: Interface=: 'eth[[:digits:]]': unknown character class in '[...]'" },
+		{ "[Guard]\nInterface=eth[[:digit:]\n",
+		  "x.conf:2: Interface=: 'eth[[:digit:]': '[' without its ']'" },
+		{ "[Guard]\nInterface=eth*\\\n",
+		  "x.conf:2: Interface=: 'eth*\\': pattern ends in '\\'" },
+		{ "[Guard]\nInterface=e*/x\n",
+		  "x.conf:2: Interface=: 'e*/x': pattern contains '/' or whitespace" },
+		{ "[Guard]\nInterface=abcdefghijklmnopqrstuvwxyz01234*\n",
+		  "x.conf:2: Interface=: 'abcdefghijklmnopqrstuvwxyz01234*': pattern longer than 31 characters" },
+		{ "[Guard]\nInterface=auto auto\n",
+		  "x.conf:2: Interface=: 'auto' is listed twice" },
+		{ "[Guard]\nInterface=wg* wg*\n",
+		  "x.conf:2: Interface=: 'wg*' is listed twice" },
+		{ "[Guard]\nInterface=lo\n",
+		  "x.conf:2: Interface=: 'lo': loopback, never guarded" },
+		{ "[Guard]\nInterface=dg-cap\n",
+		  "x.conf:2: Interface=: 'dg-cap': dotguard's own capture pair, never guarded" },
+		{ "[Guard]\nGatewayInterface=dg-cap-xsk\n",
+		  "x.conf:2: GatewayInterface=: 'dg-cap-xsk': dotguard's own capture pair, never guarded" },
+		{ "[Guard]\nGatewayInterface=lan*\n",
+		  "x.conf:2: GatewayInterface=: 'lan*': patterns are for Interface= only: name each LAN port" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		expect_one_error(rows[i].text, rows[i].msg);
+
+	dg_config_defaults(&cfg);
+	assert_int_equal(parse("[Guard]\nInterface=eth[ auto wg*\n"), 1);
+	assert_true(cfg.iface_auto);
+	assert_int_equal(cfg.n_ifaces, 1);
+	assert_string_equal(cfg.ifaces[0], "wg*");
+}
+
+/* Test the matching decision: a name wins over a glob and a glob over
+ * auto; auto takes only a link with a default route; lo, the capture pair
+ * and a LAN port are never taken, whatever a glob says. */
+static void test_interface_match(void **state)
+{
+	(void)state;
+	expect_clean("[Guard]\nInterface=auto wg* eth[0-9] ppp0 *cap*\nGatewayInterface=eth1\n");
+	assert_int_equal(dg_config_iface_match(&cfg, "ppp0", false), DG_IFACE_NAME);
+	assert_int_equal(dg_config_iface_match(&cfg, "ppp0", true), DG_IFACE_NAME);
+	assert_int_equal(dg_config_iface_match(&cfg, "ppp1", false), DG_IFACE_NO);
+	assert_int_equal(dg_config_iface_match(&cfg, "ppp1", true), DG_IFACE_AUTO);
+	assert_int_equal(dg_config_iface_match(&cfg, "wg0", false), DG_IFACE_GLOB);
+	assert_int_equal(dg_config_iface_match(&cfg, "wg0", true), DG_IFACE_GLOB);
+	assert_int_equal(dg_config_iface_match(&cfg, "wg", false), DG_IFACE_GLOB);
+	assert_int_equal(dg_config_iface_match(&cfg, "xwg0", false), DG_IFACE_NO);
+	assert_int_equal(dg_config_iface_match(&cfg, "eth0", false), DG_IFACE_GLOB);
+	assert_int_equal(dg_config_iface_match(&cfg, "eth10", false), DG_IFACE_NO);
+	assert_int_equal(dg_config_iface_match(&cfg, "eth1", true), DG_IFACE_NO);
+	assert_int_equal(dg_config_iface_match(&cfg, "lo", true), DG_IFACE_NO);
+	assert_int_equal(dg_config_iface_match(&cfg, "dg-cap", true), DG_IFACE_NO);
+	assert_int_equal(dg_config_iface_match(&cfg, "dg-cap-xsk", true), DG_IFACE_NO);
+	assert_int_equal(dg_config_iface_match(&cfg, "mycap0", false), DG_IFACE_GLOB);
+	assert_int_equal(dg_config_iface_match(&cfg, "", true), DG_IFACE_NO);
+
+	/* Everything, by glob: still not lo or the capture pair. */
+	dg_config_defaults(&cfg);
+	expect_clean("[Guard]\nInterface=*\n");
+	assert_int_equal(dg_config_iface_match(&cfg, "veth-h", false), DG_IFACE_GLOB);
+	assert_int_equal(dg_config_iface_match(&cfg, "lo", false), DG_IFACE_NO);
+	assert_int_equal(dg_config_iface_match(&cfg, "dg-cap", false), DG_IFACE_NO);
+	/* Names only: no auto, even with a default route. */
+	dg_config_defaults(&cfg);
+	expect_clean("[Guard]\nInterface=eth0\n");
+	assert_int_equal(dg_config_iface_match(&cfg, "eth1", true), DG_IFACE_NO);
+	/* Nothing written: auto. */
+	dg_config_defaults(&cfg);
+	assert_int_equal(dg_config_iface_match(&cfg, "eth1", true), DG_IFACE_AUTO);
+	assert_int_equal(dg_config_iface_match(&cfg, "eth1", false), DG_IFACE_NO);
+}
+
 /* Test the enum names used by status and check-config output. */
 static void test_names(void **state)
 {
@@ -999,6 +1152,10 @@ int main(void)
 		T(test_too_many),
 		T(test_duplicate_interface),
 		T(test_interface_in_both_lists),
+		T(test_interface_auto_and_globs),
+		T(test_interface_defaults),
+		T(test_interface_errors),
+		T(test_interface_match),
 		T(test_names),
 		T(test_server_str_short_buffer),
 		TT(test_load_file),

@@ -139,6 +139,7 @@ static void fill_daemon(__u64 heartbeat)
 	d->redirected_tx_drops = 1;
 	d->redirected_rx_drops = 3;
 	d->link_events = 9;
+	d->links_unguarded = 2;
 	d->redirected_fragments = 11;
 	d->redirected_reassembled = 4;
 	d->redirected_frag_drops = 1;
@@ -222,7 +223,7 @@ static void test_text_daemon(void **state)
 		"cleartext sockets: 16 queries waited for one, 17 open\n"
 		"clients held back: 18 servfail: too many in flight, 19 servfail: client table full, 20 idle entries reused\n"
 		"tcp clients: 22 open, 23 answer bytes unread, 24 idle closed for a newcomer, 25 newcomers refused, 27 closed: not reading, 28 closed: idle, 26 reads paused at a cap\n"
-		"guarded links: 9 changes (guard re-applied)\n"
+		"guarded links: 9 changes (guard re-applied), 2 NOT guarded (no attach slot left)\n"
 		"config: sha256 ababababababababababababababababababababababababababababababab01, read 30 s ago, 3 reloads applied, 1 reloads refused\n"
 		"upstream rtt: <512 us 57, <2048 us 1\n"
 		"\n"
@@ -258,7 +259,7 @@ static void test_json_daemon(void **state)
 		"\"upstreams_saturated\":6,\"cleartext_bad_id\":13,\"cleartext_bad_case\":14,\"cleartext_bad_answer\":15,"
 		"\"cleartext_waits\":16,\"cleartext_sockets\":17,\"client_limited\":18,\"clients_full\":19,\"clients_evicted\":20,"
 		"\"queries_unanswerable\":21,\"tcp_conns\":22,\"tcp_waiting_bytes\":23,\"tcp_evicted\":24,\"tcp_refused\":25,"
-		"\"tcp_closed_backlog\":27,\"tcp_closed_idle\":28,\"tcp_paused\":26,\"link_events\":9,"
+		"\"tcp_closed_backlog\":27,\"tcp_closed_idle\":28,\"tcp_paused\":26,\"link_events\":9,\"links_unguarded\":2,"
 		"\"config\":{\"sha256\":\"ababababababababababababababababababababababababababababababab01\",\"loaded\":1795427970,"
 		"\"reloads\":3,\"reloads_refused\":1},\"rtt_us_hist\":[{\"le\":64,\"count\":0},{\"le\":128,\"count\":0},{\"le\":256,\"count\":0},"
 		"{\"le\":512,\"count\":57},{\"le\":1024,\"count\":0},{\"le\":2048,\"count\":1},{\"le\":4096,\"count\":0},{\"le\":8192,\"count\":0},"
@@ -382,6 +383,9 @@ static void test_prometheus_daemon(void **state)
 		"# HELP dotguard_link_events_total Guarded interfaces that appeared, vanished or changed.\n"
 		"# TYPE dotguard_link_events_total counter\n"
 		"dotguard_link_events_total 9\n"
+		"# HELP dotguard_links_unguarded_total Interfaces Interface= matched that found no attach slot left.\n"
+		"# TYPE dotguard_links_unguarded_total counter\n"
+		"dotguard_links_unguarded_total 2\n"
 		"# HELP dotguard_config_info The running config's SHA-256 (empty: built-in defaults).\n"
 		"# TYPE dotguard_config_info gauge\n"
 		"dotguard_config_info{sha256=\"ababababababababababababababababababababababababababababababab01\"} 1\n"
