@@ -127,14 +127,17 @@ int dg_capture_ensure(struct dg_capture *c)
 
 int dg_capture_remove(void)
 {
-	struct dg_link near;
+	struct dg_link near, far;
 	int err = dg_nl_link_get(DG_CAPTURE_NEAR, &near);
 
 	if (err == -ENODEV)
 		return 0;
 	if (err)
 		return err;
-	if (strcmp(near.kind, "veth"))
+	/* Only our pair: a veth of that name whose peer is not the far end
+	 * is someone else's, as the plan says when it refuses it. */
+	if (strcmp(near.kind, "veth") || dg_nl_link_get(DG_CAPTURE_FAR, &far) ||
+	    far.ifindex != near.peer_ifindex)
 		return -EEXIST;
 	return dg_nl_link_del(near.ifindex);
 }

@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include <sys/epoll.h>
 
+#include "dotguard/limits.h"
 #include "loop.h"
 
 #define LOOP_MAX_EVENTS 64
@@ -32,8 +33,11 @@ static void run_deferred(struct dg_loop *l);
 
 void dg_loop_fini(struct dg_loop *l)
 {
+	unsigned int pass;
+
 	/* Frees queued by teardown run now: no iteration is coming. */
-	run_deferred(l);
+	for (pass = 0; pass < 64 && l->deferred; pass++)
+		run_deferred(l);
 	if (l->epfd >= 0)
 		close(l->epfd);
 	free(l->heap);
@@ -171,9 +175,12 @@ void dg_defer(struct dg_loop *l, struct dg_defer *d)
 static void run_deferred(struct dg_loop *l)
 {
 	struct dg_defer *d;
+	unsigned int n;
 
-	/* A callback may queue more work; it runs in this same pass. */
-	while ((d = l->deferred)) {
+	/* A callback may queue more work; it runs in this same pass, up to
+	 * a bound: a defer that queues itself again waits for the next
+	 * turn instead of spinning here. */
+	for (n = 0; n < DG_LOOP_DEFER_PASS && (d = l->deferred); n++) {
 		l->deferred = d->next;
 		d->queued = false;
 		d->fn(l, d);
@@ -183,8 +190,11 @@ static void run_deferred(struct dg_loop *l)
 static void run_timers(struct dg_loop *l)
 {
 	struct dg_timer *t;
+	unsigned int n;
 
-	while (l->n_timers && l->heap[0]->when <= l->now) {
+	/* At most as many as were armed: a timer that re-arms itself at or
+	 * before now fires again on the next turn, not in a spin here. */
+	for (n = l->n_timers; n && l->n_timers && l->heap[0]->when <= l->now; n--) {
 		t = l->heap[0];
 		dg_timer_cancel(l, t);
 		t->fn(l, t);

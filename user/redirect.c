@@ -149,8 +149,10 @@ static int redirect_port(struct dg_redirect *r, const struct dg_target *t)
 					  capture ? 1 : link_rx_queues(t->ifname),
 					  capture ? r->cap.near_mac : NULL,
 					  link.mtu ? link.mtu : 1500);
+	/* Queues opened before a failure keep serving; the rest drop what
+	 * is redirected to them (fail closed). */
 	if (err)
-		log_error("interface %s: cannot take redirected queries: %s",
+		log_error("interface %s: not every RX queue can take redirected queries (%s): those queries are dropped",
 			  t->ifname, strerror(-err));
 	return err;
 }

@@ -26,6 +26,12 @@
 /* MPLS labels walked to the bottom of the stack; deeper: "limit-mpls". */
 #define DG_MAX_MPLS_LABELS 4
 
+/* ---- the daemon's event loop ---- */
+
+/* Deferred calls run in one pass of the loop; more wait for the next turn
+ * (a defer that queues itself again cannot spin the loop). */
+#define DG_LOOP_DEFER_PASS 4096
+
 /* ---- the kernel guard's maps ---- */
 
 /* Attach points (interface x hook): uplinks, gateway ports, and in
