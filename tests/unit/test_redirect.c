@@ -130,7 +130,9 @@ static void ip(const char *cmd)
 	assert_int_equal(system(cmd), 0);
 }
 
-/* A configured target: an uplink (host mode) or a LAN port. */
+/* A configured target, in the config as Interface= (an uplink: host
+ * mode) or GatewayInterface= (a LAN port), and as the guard resolves it
+ * for the plan: an interface that exists. */
 static void target(const char *ifname, enum dg_hook hook)
 {
 	struct dg_link l;
@@ -139,10 +141,30 @@ static void target(const char *ifname, enum dg_hook hook)
 	snprintf(cmd, sizeof(cmd), "ip link add %s type veth peer name %sp", ifname, ifname);
 	ip(cmd);
 	assert_int_equal(dg_nl_link_get(ifname, &l), 0);
+	assert_true(n < MAX_T);
 	snprintf(t[n].ifname, sizeof(t[n].ifname), "%s", ifname);
 	t[n].ifindex = l.ifindex;
 	t[n].hook = hook;
 	n++;
+	if (hook == DG_HOOK_TC_EGRESS) {
+		assert_true(cfg.n_ifaces < DG_CFG_MAX_IFACES);
+		snprintf(cfg.ifaces[cfg.n_ifaces], sizeof(cfg.ifaces[0]), "%s", ifname);
+		cfg.n_ifaces++;
+	} else {
+		assert_true(cfg.n_gw_ifaces < DG_CFG_MAX_IFACES);
+		snprintf(cfg.gw_ifaces[cfg.n_gw_ifaces], sizeof(cfg.gw_ifaces[0]), "%s",
+			 ifname);
+		cfg.n_gw_ifaces++;
+	}
+}
+
+/* A new config: no interfaces, no targets (those made stay). */
+static void targets_reset(void)
+{
+	memset(t, 0, MAX_T * sizeof(t[0]));
+	n = 0;
+	cfg.n_ifaces = 0;
+	cfg.n_gw_ifaces = 0;
 }
 
 static void check_target(int i, const char *ifname, int ifindex, enum dg_hook hook,
@@ -330,8 +352,7 @@ static void test_plan_bound(void **state)
 	assert_int_equal(n, 4);
 	assert_int_equal(dg_redirect_detach(false), 0);
 
-	memset(t, 0, MAX_T * sizeof(t[0]));
-	n = 0;
+	targets_reset();
 	target("dgup0", DG_HOOK_TC_EGRESS);
 	assert_int_equal(dg_redirect_plan(&r, &cfg, t, &n, 2), -E2BIG);
 	assert_true(n <= 2);
@@ -341,8 +362,7 @@ static void test_plan_bound(void **state)
 	assert_false(link_exists(DG_CAPTURE_NEAR));
 
 	/* Every config target, and room for nothing more. */
-	memset(t, 0, MAX_T * sizeof(t[0]));
-	n = 0;
+	targets_reset();
 	while (n < MAX_T) {
 		char name[16];
 
