@@ -27,7 +27,7 @@
 #include <sys/eventfd.h>
 #include <cmocka.h>
 
-#include "../bpf/pkt.h"
+#include "pkt.h"
 #include "dns_wire.h"
 #include "frame.h"
 #include "redirect_udp.h"

@@ -33,7 +33,7 @@
 #include <bpf/libbpf.h>
 #include <cmocka.h>
 
-#include "../bpf/pkt.h"
+#include "pkt.h"
 #include "loader.h"
 #include "log.h"
 #include "loop.h"
