@@ -392,6 +392,20 @@ static void test_foreign_capture_name(void **state)
 	assert_int_equal(ip_count("ip -d -o link show dev " DG_CAPTURE_NEAR, "bridge"), 1);
 }
 
+/* Test that a veth named dg-cap whose peer is not dg-cap-xsk is someone
+ * else's: the plan refuses it and detach leaves it (and its peer) alone. */
+static void test_foreign_capture_veth(void **state)
+{
+	(void)state;
+	NEED_NETNS();
+	ip("ip link add " DG_CAPTURE_NEAR " type veth peer name other0");
+	target("dgup0", DG_HOOK_TC_EGRESS);
+	assert_int_equal(dg_redirect_plan(&r, &cfg, t, &n, MAX_T), -EEXIST);
+	assert_int_equal(dg_redirect_detach(true), -EEXIST);
+	assert_true(link_exists(DG_CAPTURE_NEAR));
+	assert_true(link_exists("other0"));
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -403,6 +417,7 @@ int main(void)
 		T(test_plan_again),
 		T(test_plan_bound),
 		T(test_foreign_capture_name),
+		T(test_foreign_capture_veth),
 	};
 #undef T
 
