@@ -175,12 +175,28 @@ static int select_missing(const struct dg_config *cfg, const char *key,
 	return -ENODEV;
 }
 
+/* One more uplink while a slot is left for it (up counts them), else it
+ * is noted unguarded. Returns the target count or -errno. */
+static int select_uplink(struct dg_target *t, int n, int max,
+			 const struct dg_link *link, int room, int *up,
+			 struct dg_unguarded *ug, struct dg_unguarded *now)
+{
+	if (*up >= room) {
+		unguarded_note(ug, now, link);
+		return n;
+	}
+	n = target_add(t, n, max, link, DG_HOOK_TC_EGRESS);
+	if (n >= 0)
+		(*up)++;
+	return n;
+}
+
 int dg_guard_select(const struct dg_config *cfg, const struct dg_host *host,
 		    const struct dg_target *kept, int n_kept,
 		    struct dg_target *t, int max, struct dg_unguarded *ug)
 {
 	struct dg_unguarded now = { .n = 0 };
-	int room = uplink_room(cfg, max), n = 0, up = 0, i, err;
+	int room = uplink_room(cfg, max), n = 0, up = 0, added, i, err;
 	const struct dg_link *link;
 	enum dg_iface_match m;
 	bool start = !kept;
@@ -227,14 +243,9 @@ int dg_guard_select(const struct dg_config *cfg, const struct dg_host *host,
 		link = host_link(host, kept[i].ifname);
 		if (!link || target_has(t, n, link->ifname, link->ifindex))
 			continue;
-		if (up >= room) {
-			unguarded_note(ug, &now, link);
-			continue;
-		}
-		n = target_add(t, n, max, link, DG_HOOK_TC_EGRESS);
+		n = select_uplink(t, n, max, link, room, &up, ug, &now);
 		if (n < 0)
 			return n;
-		up++;
 	}
 	for (i = 0; i < host->n_links; i++) {
 		link = &host->links[i];
@@ -243,17 +254,14 @@ int dg_guard_select(const struct dg_config *cfg, const struct dg_host *host,
 		if ((m != DG_IFACE_GLOB && m != DG_IFACE_AUTO) ||
 		    target_has(t, n, link->ifname, link->ifindex))
 			continue;
-		if (up >= room) {
-			unguarded_note(ug, &now, link);
-			continue;
-		}
-		n = target_add(t, n, max, link, DG_HOOK_TC_EGRESS);
+		added = up;
+		n = select_uplink(t, n, max, link, room, &up, ug, &now);
 		if (n < 0)
 			return n;
-		up++;
-		log_info("interface %s: guarded: %s", link->ifname,
-			 m == DG_IFACE_GLOB ? "its name matches a pattern in Interface=" :
-					      "it holds a default route (Interface=auto)");
+		if (up > added)
+			log_info("interface %s: guarded: %s", link->ifname,
+				 m == DG_IFACE_GLOB ? "its name matches a pattern in Interface=" :
+						      "it holds a default route (Interface=auto)");
 	}
 	if (start && !up && dg_config_host_mode(cfg))
 		log_info("Interface=%s matches no interface yet: each is guarded as soon as it appears or gains a default route",
