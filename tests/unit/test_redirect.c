@@ -24,6 +24,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "skip.h"
+
 #include "capture.h"
 #include "log.h"
 #include "netlink.h"
@@ -47,13 +49,7 @@ static void log_sink(enum dg_log_level level, const char *msg, void *arg)
 
 static const char *skip_why;
 
-#define NEED_NETNS()                                               \
-	do {                                                       \
-		if (skip_why) {                                    \
-			print_message("skipped: %s\n", skip_why);  \
-			skip();                                    \
-		}                                                  \
-	} while (0)
+#define NEED_NETNS() SKIP_IF(skip_why)
 
 /* A fresh namespace per test: lo only, no rule of ours, no pair. */
 static int setup(void **state)

@@ -42,6 +42,8 @@
 #define N_FWD 8192
 #define PORT_CLIENT 40000
 
+#include "fake_upstream.h"
+
 /* ---- the fake AF_XDP socket ---- */
 
 struct rxq_frame {
@@ -231,32 +233,11 @@ static void rx_push(struct dg_xsk *x, const uint8_t *frame, size_t len)
 /* ---- the world: loop, resolver with a fake upstream, the port set ---- */
 
 /* A query the fake upstream holds until the test answers it. */
-struct fwd {
-	struct dg_dns_query q;
-	dg_pool_done_fn done;
-	void *arg;
-	bool answered;
-};
-
 static struct dg_loop loop;
 static struct dg_config cfg;
 static struct dg_stats stats;
 static struct dg_resolver *res;
 static struct dg_redirect_udp *udp;
-static struct fwd *fwds;
-static int n_fwd;
-
-static void fake_forward(struct dg_resolver *r, const struct dg_dns_query *q,
-			 dg_pool_done_fn done, void *arg)
-{
-	(void)r;
-	assert_true(n_fwd < N_FWD);
-	fwds[n_fwd].q = *q;
-	fwds[n_fwd].done = done;
-	fwds[n_fwd].arg = arg;
-	n_fwd++;
-}
-
 /* The upstream answers forwarded query i: n A records (0: a failure,
  * no answer at all). */
 static void upstream_answer(int i, int n)

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "resolver.h"
+#include "fake_upstream.h"
 
 #define N_REQS (DG_CLIENTS_MAX + 2 * DG_CLIENT_INFLIGHT_MAX)
 #define N_FWD N_REQS
@@ -30,32 +31,11 @@ struct treq {
 };
 
 /* A query the fake upstream holds until the test answers it. */
-struct fwd {
-	struct dg_dns_query q;
-	dg_pool_done_fn done;
-	void *arg;
-	bool answered;
-};
-
 static struct dg_loop loop;
 static struct dg_config cfg;
 static struct dg_stats stats;
 static struct dg_resolver *res;
 static struct treq *reqs;
-static struct fwd *fwds;
-static int n_fwd;
-
-static void fake_forward(struct dg_resolver *r, const struct dg_dns_query *q,
-			 dg_pool_done_fn done, void *arg)
-{
-	(void)r;
-	assert_true(n_fwd < N_FWD);
-	fwds[n_fwd].q = *q;
-	fwds[n_fwd].done = done;
-	fwds[n_fwd].arg = arg;
-	n_fwd++;
-}
-
 /* The upstream answers forwarded query i: an A record, or (ok false)
  * no answer at all (every attempt failed). */
 static void upstream_answer(int i, bool ok)

@@ -33,6 +33,8 @@
 #include <bpf/libbpf.h>
 #include <cmocka.h>
 
+#include "skip.h"
+
 #include "pkt.h"
 #include "loader.h"
 #include "log.h"
@@ -142,13 +144,7 @@ static int world_down(void **state)
 	return 0;
 }
 
-#define NEED_WORLD()                                               \
-	do {                                                       \
-		if (skip_why) {                                    \
-			print_message("skipped: %s\n", skip_why);  \
-			skip();                                    \
-		}                                                  \
-	} while (0)
+#define NEED_WORLD() SKIP_IF(skip_why)
 
 /* ---- frames ---- */
 
