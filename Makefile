@@ -59,7 +59,7 @@ BPFT_SRCS := $(wildcard tests/bpf/test_*.c)
 BPFT_BINS := $(patsubst tests/bpf/%.c,$(OUT)/tests/bpf/%,$(BPFT_SRCS))
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(OUT)/fuzz/%,$(FUZZ_SRCS))
-FUZZ_SECONDS ?= 20
+FUZZ_SECONDS ?= 10
 # Helpers the netns cases run (tests/net/NAME.c -> $(OUT)/tests/net_NAME).
 NET_HELPERS := $(patsubst tests/net/%.c,$(OUT)/tests/net_%,$(wildcard tests/net/*.c))
 BENCH_SRCS := $(wildcard tools/bench/*.c)
@@ -90,7 +90,7 @@ help:
 	@echo '  SAN=1 test     the same under ASan + UBSan'
 	@echo '  unit-test      only the cmocka unit tests (tests/unit)'
 	@echo '  bpf-test       only the BPF_PROG_TEST_RUN tables (tests/bpf); needs root'
-	@echo '  fuzz-test      only the fuzz targets, FUZZ_SECONDS (20) each'
+	@echo '  fuzz-test      only the fuzz targets, FUZZ_SECONDS (10) each'
 	@echo '  net-test       only the netns cases (tests/net), or CASES="name ..."; needs root'
 	@echo '  fuzz           build the fuzz targets'
 	@echo '  demo           a throwaway netns world showing the guard at work'

@@ -13,7 +13,7 @@
 set -u
 cd "$(dirname "$0")/.." || exit 1
 OUT=${OUT:-.output}
-FUZZ_SECONDS=${FUZZ_SECONDS:-20}
+FUZZ_SECONDS=${FUZZ_SECONDS:-10}
 export DOTGUARD=${DOTGUARD:-$PWD/dotguard}
 TIERS=(unit bpf fuzz install ansible net)
 passed=0 failed=0 skipped=0
