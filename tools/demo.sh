@@ -189,7 +189,7 @@ main()
 
 	step "6. dotguard status: every query counted, by hook, reason and action"
 	dg "$NS_HOST" status -c "$CONF" | indent
-	echo "    (a caught query shows twice: redirected at veth-h's tc egress, then"
+	echo "    (a redirected query shows twice: at veth-h's tc egress, then"
 	echo "    into the daemon's AF_XDP socket at dg-cap-xsk, the capture veth)"
 
 	step "7. dotguard query a.test: the well-behaved path, through the stub"
