@@ -601,16 +601,19 @@ throughput_sum()
 }
 
 # each_round N FN NAME...: FN NAME ROUND for N rounds, each round over
-# every NAME still "ok".
+# every NAME still "ok", round R starting at the R-th NAME (order
+# rotating, so no target is always the one after a given other).
 each_round()
 {
-	local n=$1 fn=$2 r t
-	shift 2
+	local n=$1 fn=$2 r i t
+	local -a ts=("${@:3}")
 	for ((r = 0; r < n; r++)); do
-		for t in "$@"; do
+		for ((i = 0; i < ${#ts[@]}; i++)); do
+			t=${ts[(r + i) % ${#ts[@]}]}
 			[ "${R_STATUS[$t]}" = ok ] && "$fn" "$t" "$r"
 		done
 	done
+	return 0
 }
 
 # run_rounds NAME...: let start-up settle; then latency and throughput
