@@ -19,7 +19,9 @@
 # fixed rate (dnsperf -Q, -v per-query latencies -> avg/p50/p99 over all of
 # them), throughput rounds (dnsperf -q outstanding, fixed time -> median
 # QPS) during which the forwarder's VmRSS is sampled. Rounds interleave the
-# targets; every forwarder runs from start to end, one loaded at a time.
+# targets, the order rotating; every forwarder runs from start to end, one
+# loaded at a time. Its CPU time (utime+stime, all threads) over each
+# round, over the queries answered in it, is its CPU per answered query.
 # Every query name is unique in the whole run (q%08d.bench, a fresh range
 # per target and run, dnsperf -n 1 never wraps), so no forwarder cache ever
 # answers; the upstream answers every name under bench. from local data
@@ -335,20 +337,22 @@ qps_target()
 report()
 {
 	local t dg_qps dg_p99 added lostpct p99s peer ok
+	local -a names
 	local txt=$OUTDIR/results.txt csv=$OUTDIR/results.csv
+	local fmt='%-13s %8s %6s %7s %7s %7s %7s %6s %7s %7s %5s %6s %6s  %s\n'
 	dg_qps=${R_QPS[dotguard]:-}
 	dg_p99=${R_P99[dotguard]:-}
 	{
 		report_head "DoT forwarder" targets "Client route"
 		echo "dg/x, p99dg/x: dotguard's QPS, p99 divided by this target's; +avg_us: avg latency over the floor's"
 		echo
-		printf '%-13s %8s %6s %7s %7s %7s %7s %6s %7s %7s %5s %6s  %s\n' \
-			target QPS dg/x avg_us p50_us p99_us +avg_us p99dg/x \
-			RSS_MiB HWM_MiB cpu% lost% status
+		# shellcheck disable=SC2059 # one format for every row
+		printf "$fmt" target QPS dg/x avg_us p50_us p99_us +avg_us p99dg/x \
+			RSS_MiB HWM_MiB cpu% lost% us/q status
 		for t in $TARGETS; do
 			if [ "${R_STATUS[$t]:-}" != ok ]; then
-				printf '%-13s %8s %6s %7s %7s %7s %7s %6s %7s %7s %5s %6s  %s\n' \
-					"$(label "$t")" - - - - - - - - - - - \
+				# shellcheck disable=SC2059
+				printf "$fmt" "$(label "$t")" - - - - - - - - - - - - \
 					"${R_STATUS[$t]:-skipped}: ${R_NOTE[$t]:-}"
 				continue
 			fi
@@ -357,18 +361,19 @@ report()
 				added=$((R_AVG[$t] - R_AVG[floor]))
 			fi
 			lostpct=$(pct "${R_LOST[$t]:-0}" "${R_SENT[$t]:-0}")
-			printf '%-13s %8s %6s %7s %7s %7s %7s %6s %7s %7s %5s %6s  %s\n' \
-				"$(label "$t")" "${R_QPS[$t]}" \
+			# shellcheck disable=SC2059
+			printf "$fmt" "$(label "$t")" "${R_QPS[$t]}" \
 				"$(ratio "$dg_qps" "${R_QPS[$t]}")" \
 				"${R_AVG[$t]}" "${R_P50[$t]}" "${R_P99[$t]}" "$added" \
 				"$(ratio "$dg_p99" "${R_P99[$t]}")" \
 				"$(mib "${R_RSS[$t]:-}")" "$(mib "${R_HWM[$t]:-}")" \
-				"${R_CPU[$t]:--}" "$lostpct" \
+				"${R_CPU[$t]:--}" "$lostpct" "${R_CPUQ[$t]:--}" \
 				"ok${R_NOTE[$t]:+ (${R_NOTE[$t]})}"
 		done
 		echo
 		echo "RSS_MiB: the forwarder's largest VmRSS sampled (10/s) during the throughput rounds, ${INFLIGHT} queries in flight;"
 		echo "HWM_MiB: its VmHWM (lifetime peak, start-up included) after them; cpu%: its CPU over them (100 = one core)"
+		echo "us/q: its CPU time (utime+stime, all threads) per answered query, median of the throughput rounds"
 		echo "lost%: of the throughput rounds' queries; per target below: latency-phase losses and answers, each round's QPS"
 		for t in $TARGETS; do
 			[ "${R_STATUS[$t]:-}" = ok ] || continue
@@ -384,6 +389,8 @@ report()
 		echo "  Stubby cannot size its UDP socket buffer (kernel default). dotguard's monitor-mode tc program"
 		echo "  sits on the client's veth for every target. With quickack off, answers from the upstream"
 		echo "  (unbound: Nagle on) wait for the client's next segment on that connection or its delayed ACK."
+		echo "CPU per answered query counts the forwarder's own process only: the BPF"
+		echo "  programs and softirq work run in other contexts."
 		echo
 		echo "Targets (issue 3):"
 		qps_target stubby 2.0 "at least 2x Stubby's"
@@ -418,6 +425,10 @@ report()
 		fi
 		printf '  %-46s %-26s %s\n' "RSS < 16 MiB with ${INFLIGHT} in flight" \
 			"$(mib "${R_RSS[dotguard]:-}") MiB" "$(verdict "$ok")"
+		cpu_targets dotguard stubby unbound
+		echo
+		read -ra names <<<"$TARGETS"
+		cpu_details "${names[@]}"
 		echo
 		echo "Memory, MiB (VmRSS / VmHWM): idle after start -> under load"
 		for t in $TARGETS; do
@@ -429,19 +440,19 @@ report()
 	} >"$txt"
 
 	{
-		echo "target,status,qps,sent,lost,avg_us,p50_us,p99_us,added_avg_us,latency_lost,udp_rcvbuf_drops,rss_idle_kib,hwm_idle_kib,rss_load_kib,hwm_kib,cpu_pct,note"
+		echo "target,status,qps,sent,lost,avg_us,p50_us,p99_us,added_avg_us,latency_lost,udp_rcvbuf_drops,rss_idle_kib,hwm_idle_kib,rss_load_kib,hwm_kib,cpu_pct,note,$CSV_CPU"
 		for t in $TARGETS; do
 			added=""
 			if num "${R_AVG[$t]:-}" && num "${R_AVG[floor]:-}"; then
 				added=$((R_AVG[$t] - R_AVG[floor]))
 			fi
-			printf '%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,"%s"\n' \
+			printf '%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,"%s",%s\n' \
 				"$(label "$t")" "${R_STATUS[$t]:-skipped}" "${R_QPS[$t]:-}" \
 				"${R_SENT[$t]:-}" "${R_LOST[$t]:-}" "${R_AVG[$t]:-}" \
 				"${R_P50[$t]:-}" "${R_P99[$t]:-}" "$added" \
 				"${R_LLOST[$t]:-}" "${R_DROPS[$t]:-}" "${R_RSS0[$t]:-}" \
 				"${R_HWM0[$t]:-}" "${R_RSS[$t]:-}" "${R_HWM[$t]:-}" \
-				"${R_CPU[$t]:-}" "${R_NOTE[$t]:-}"
+				"${R_CPU[$t]:-}" "${R_NOTE[$t]:-}" "$(csv_cpu "$t")"
 		done
 	} >"$csv"
 	json

@@ -52,6 +52,8 @@ declare -A R_STATUS=() R_NOTE=() R_QPS=() R_QPSL=() R_SENT=() R_LOST=()
 declare -A R_RCODES=() R_EOF=() R_AVG=() R_P50=() R_P99=() R_LLOST=()
 declare -A R_LSENT=() R_LRCODES=() R_TICKS=() R_TROUNDS=() R_CPU=()
 declare -A R_DROPS=() R_PID=() R_ALLSENT=()
+# CPU per answered query (us): per round (lists), medians.
+declare -A R_CPUQL=() R_CPUQ=() R_LCPUQL=() R_LCPUQ=()
 declare -A T_IDX=() T_NS=() T_ADDR=() T_PORT=() T_MODE=() T_DROPNS=()
 
 # ---- plumbing ---------------------------------------------------------------
@@ -170,6 +172,18 @@ udp_rcvbuf_errors()
 now()
 {
 	date +%s.%N
+}
+
+# us_per_query TICKS OUT: CPU time TICKS (clock ticks) over the queries
+# dnsperf output OUT says were answered, in us, 1 decimal; "" if either
+# is missing or none was answered.
+us_per_query()
+{
+	local n
+	n=$(stat_of "$2" completed)
+	num "${1:-}" && num "${n:-}" || return 0
+	awk -v t="$1" -v n="$n" -v hz="$(getconf CLK_TCK)" \
+		'BEGIN { if (n > 0) printf "%.1f", t / hz * 1e6 / n }'
 }
 
 # ---- the world ----------------------------------------------------------------
@@ -406,6 +420,7 @@ stat_of()
 	case $2 in
 	qps) awk '/Queries per second:/ { printf "%.0f", $4 }' "$1" ;;
 	sent) awk '/Queries sent:/ { print $3 }' "$1" ;;
+	completed) awk '/Queries completed:/ { print $3 }' "$1" ;;
 	lost) awk '/Queries lost:/ { print $3 }' "$1" ;;
 	avg) awk '/Average Latency \(s\):/ { printf "%.0f", $4 * 1e6 }' "$1" ;;
 	rcodes) sed -n 's/^ *Response codes: *//p' "$1" ;;
@@ -494,10 +509,12 @@ bench_hook()
 }
 
 # bench_latency NAME ROUND: (round 0: a warm-up first) one fixed-rate run
-# of ${LAT_DURATION}s with per-query latencies.
+# of ${LAT_DURATION}s with per-query latencies; the serving process's CPU
+# time per answered query in it.
 bench_latency()
 {
-	local name=$1 r=$2 base f=$T/names lat_n
+	local name=$1 r=$2 base f=$T/names lat_n t0="" t1="" us
+	local pid=${R_PID[$1]:-}
 	base=$((T_IDX[$name] * 10000000 + 1))
 	if [ "$r" = 0 ]; then
 		say "$name: warm-up ${WARMUP}s"
@@ -508,18 +525,25 @@ bench_latency()
 	say "$name: latency round $((r + 1))/$LAT_ROUNDS, ${RATE} QPS for ${LAT_DURATION}s"
 	lat_n=$((RATE * LAT_DURATION + RATE * LAT_DURATION / 5 + 1000))
 	names "$f" $((base + 100000 + r * lat_n)) "$lat_n"
+	[ -n "$pid" ] && t0=$(proc_cpu_ticks "$pid")
 	bench_hook latency-start "$name" "$r"
 	dnsperf_run "$name" "$OUTDIR/$name.latency.$r.txt" -d "$f" \
 		-l "$LAT_DURATION" -Q "$RATE" -q "$INFLIGHT" -v
 	bench_hook latency-end "$name" "$r"
 	rm -f "$f"
+	[ -n "$t0" ] && t1=$(proc_cpu_ticks "$pid")
+	if [ -n "$t1" ]; then
+		us=$(us_per_query $((t1 - t0)) "$OUTDIR/$name.latency.$r.txt")
+		[ -n "$us" ] && R_LCPUQL[$name]="${R_LCPUQL[$name]:-}$us "
+	fi
+	return 0
 }
 
 # latency_sum NAME: avg, p50, p99 over every query of the latency rounds.
 latency_sum()
 {
 	local name=$1 f lost=0 sent=0 l
-	local -a files=("$OUTDIR/$name".latency.[0-9]*.txt)
+	local -a cq files=("$OUTDIR/$name".latency.[0-9]*.txt)
 	for f in "${files[@]}"; do
 		l=$(stat_of "$f" lost)
 		if [ -z "$l" ]; then
@@ -535,6 +559,8 @@ latency_sum()
 	R_LLOST[$name]=$lost
 	R_LSENT[$name]=$sent
 	R_LRCODES[$name]=$(rcodes_sum "${files[@]}")
+	read -ra cq <<<"${R_LCPUQL[$name]:-}"
+	R_LCPUQ[$name]=$(median "${cq[@]}")
 	R_AVG[$name]=$(mean "$OUTDIR/$name.lat-us.txt")
 	R_P50[$name]=$(pctl "$OUTDIR/$name.lat-us.txt" 50 "$lost")
 	R_P99[$name]=$(pctl "$OUTDIR/$name.lat-us.txt" 99 "$lost")
@@ -542,10 +568,10 @@ latency_sum()
 
 # bench_throughput NAME ROUND: ${INFLIGHT} in flight for ${DURATION}s; the
 # serving process's CPU time, UDP drops and counts added to the target's
-# totals.
+# totals, and its CPU time per answered query in this round noted.
 bench_throughput()
 {
-	local name=$1 r=$2 base f=$T/names out t0="" t1 drops q pid=${R_PID[$1]:-}
+	local name=$1 r=$2 base f=$T/names out t0="" t1 drops q us pid=${R_PID[$1]:-}
 	local -a dropns
 	read -ra dropns <<<"${T_DROPNS[$name]:-}"
 	base=$((T_IDX[$name] * 10000000 + 1000001 + r * MAX_NAMES))
@@ -564,6 +590,8 @@ bench_throughput()
 		if [ -n "$t0" ] && [ -n "$t1" ]; then
 			R_TICKS[$name]=$((${R_TICKS[$name]:-0} + t1 - t0))
 			R_TROUNDS[$name]=$((${R_TROUNDS[$name]:-0} + 1))
+			us=$(us_per_query $((t1 - t0)) "$out")
+			[ -n "$us" ] && R_CPUQL[$name]="${R_CPUQL[$name]:-}$us "
 		fi
 	fi
 	q=$(stat_of "$out" qps)
@@ -579,14 +607,17 @@ bench_throughput()
 }
 
 # throughput_sum NAME: the median QPS over the rounds, response codes
-# summed, CPU % over the rounds its CPU time was read in.
+# summed, CPU % over the rounds its CPU time was read in, the median CPU
+# time per answered query.
 throughput_sum()
 {
 	local name=$1 hz
-	local -a qps
+	local -a qps cq
 	bench_hook throughput-sum "$name"
 	read -ra qps <<<"${R_QPSL[$name]:-}"
 	R_QPS[$name]=$(median "${qps[@]}")
+	read -ra cq <<<"${R_CPUQL[$name]:-}"
+	R_CPUQ[$name]=$(median "${cq[@]}")
 	R_RCODES[$name]=$(rcodes_sum "$OUTDIR/$name".throughput.[0-9]*.txt)
 	if [ -n "${R_TICKS[$name]:-}" ]; then
 		hz=$(getconf CLK_TCK)
@@ -678,6 +709,64 @@ report_head()
 	echo "avg/p50/p99 over every query; rounds interleave the $2. $3 quickack: $(onoff "$QUICKACK")"
 }
 
+# The standing targets (the project brief's, beside each issue's own).
+CPUQ_MAX=10		# CPU per answered query, us
+# A line of a report's targets: WHAT, VALUE, MET/MISS/n/a.
+TARGET_FMT='  %-46s %-26s %s\n'
+
+# cpu_targets DG PEER...: the standing target's lines for target DG: its
+# CPU per answered query at most $CPUQ_MAX us, and below each PEER's (the
+# ratios; a peer not run is left out, one without a figure makes that
+# line n/a).
+cpu_targets()
+{
+	local dg=$1 p r ok rs=""
+	shift
+	ok=x
+	num "${R_CPUQ[$dg]:-}" && ok=$(awk -v v="${R_CPUQ[$dg]}" -v m="$CPUQ_MAX" \
+		'BEGIN { print (v <= m) ? 1 : 0 }')
+	# shellcheck disable=SC2059 # the report's one format for targets
+	printf "$TARGET_FMT" "CPU per answered query <= $CPUQ_MAX us ($(label "$dg"))" \
+		"${R_CPUQ[$dg]:--} us" "$(verdict "$ok")"
+	ok=1
+	for p in "$@"; do
+		[ -n "${R_STATUS[$p]:-}" ] || continue
+		r=$(ratio "${R_CPUQ[$dg]:-}" "${R_CPUQ[$p]:-}")
+		rs+="${rs:+, }$(label "$p") ${r}x"
+		if ! num "$r"; then
+			ok=x
+		elif [ "$ok" = 1 ]; then
+			ok=$(awk -v r="$r" 'BEGIN { print (r <= 1) ? 1 : 0 }')
+		fi
+	done
+	[ -n "$rs" ] || ok=x
+	# shellcheck disable=SC2059
+	printf "$TARGET_FMT" "CPU per answered query below every peer's" \
+		"${rs:--}" "$(verdict "$ok")"
+}
+
+# cpu_details NAME...: per target its CPU per answered query, each
+# throughput round's and at the fixed rate.
+cpu_details()
+{
+	local t
+	echo "CPU per answered query, us: median (each throughput round) | median of the latency rounds at ${RATE} QPS"
+	for t in "$@"; do
+		[ -n "${R_CPUQL[$t]:-}${R_LCPUQL[$t]:-}" ] || continue
+		printf '  %-13s %s (%s) | %s\n' "$(label "$t")" "${R_CPUQ[$t]:--}" \
+			"${R_CPUQL[$t]% }" "${R_LCPUQ[$t]:--}"
+	done
+}
+
+# The CSV columns csv_cpu fills, at the end of each row.
+CSV_CPU=cpu_us_per_query,cpu_us_per_query_at_rate
+
+# csv_cpu NAME: its $CSV_CPU values.
+csv_cpu()
+{
+	printf '%s,%s' "${R_CPUQ[$1]:-}" "${R_LCPUQ[$1]:-}"
+}
+
 # jstr S: S as a JSON string.
 jstr()
 {
@@ -699,6 +788,17 @@ jbool()
 	if [ "$1" = 1 ]; then printf true; else printf false; fi
 }
 
+# jlist "V..." : the values as JSON list items, comma-separated, null for
+# each that is not a number.
+jlist()
+{
+	local v sep=""
+	for v in $1; do
+		printf '%s%s' "$sep" "$(jnum "$v")"
+		sep=", "
+	done
+}
+
 # qps_list NAME: the rounds' QPS, comma-separated.
 qps_list()
 {
@@ -709,22 +809,33 @@ qps_list()
 
 # json_targets KEY FN NAME...: a JSON object a line per target NAME,
 # comma-separated: KEY (its label), its status, QPS and latency figures,
-# the fields `FN NAME` prints (', "key": value' each), its CPU % and note.
+# the fields `FN NAME` prints (', "key": value' each), its CPU %, CPU per
+# answered query and note.
 json_targets()
 {
 	local kind=$1 fn=$2 t sep=""
 	shift 2
 	for t in "$@"; do
-		printf '%s    {"%s": %s, "status": %s, "qps": %s, "qps_rounds": [%s], "sent": %s, "lost": %s, "rcodes": %s, "avg_us": %s, "p50_us": %s, "p99_us": %s%s, "cpu_pct": %s, "note": %s}' \
+		printf '%s    {"%s": %s, "status": %s, "qps": %s, "qps_rounds": [%s], "sent": %s, "lost": %s, "rcodes": %s, "avg_us": %s, "p50_us": %s, "p99_us": %s%s, "cpu_pct": %s%s, "note": %s}' \
 			"$sep" "$kind" "$(jstr "$(label "$t")")" \
 			"$(jstr "${R_STATUS[$t]:-skipped}")" \
 			"$(jnum "${R_QPS[$t]:-}")" "$(qps_list "$t")" "$(jnum "${R_SENT[$t]:-}")" \
 			"$(jnum "${R_LOST[$t]:-}")" "$(jstr "${R_RCODES[$t]:-}")" \
 			"$(jnum "${R_AVG[$t]:-}")" "$(jnum "${R_P50[$t]:-}")" \
 			"$(jnum "${R_P99[$t]:-}")" "$("$fn" "$t")" \
-			"$(jnum "${R_CPU[$t]:-}")" "$(jstr "${R_NOTE[$t]:-}")"
+			"$(jnum "${R_CPU[$t]:-}")" "$(json_cpu "$t")" \
+			"$(jstr "${R_NOTE[$t]:-}")"
 		sep=$',\n'
 	done
+}
+
+# json_cpu NAME: the target's CPU per answered query (us; median, each
+# throughput round's, median at the fixed rate) as JSON fields.
+json_cpu()
+{
+	printf ', "cpu_us_per_query": %s, "cpu_us_per_query_rounds": [%s], "cpu_us_per_query_at_rate": %s' \
+		"$(jnum "${R_CPUQ[$1]:-}")" "$(jlist "${R_CPUQL[$1]:-}")" \
+		"$(jnum "${R_LCPUQ[$1]:-}")"
 }
 
 # plot_latency GP VAR EXTRA NAME...: latency.png from gnuplot script GP,

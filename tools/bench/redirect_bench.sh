@@ -26,11 +26,12 @@
 # Per path: a short warm-up (TLS connections open), latency rounds at a
 # fixed rate (dnsperf -Q, -v per-query latencies -> avg/p50/p99 over all of
 # them), throughput rounds (dnsperf -q outstanding, fixed time -> median
-# QPS) during which the serving process's CPU time is read. Rounds
-# interleave the paths. Every query name is unique in the whole run
-# (q%08d.bench, a fresh range per path and round, dnsperf -n 1 never
-# wraps), so no cache ever answers; the upstream answers every name under
-# bench. from local data.
+# QPS) during which the serving process's CPU time is read: over the
+# queries answered, its CPU per answered query. Rounds interleave the
+# paths, the order rotating.
+# Every query name is unique in the whole run (q%08d.bench, a fresh range
+# per path and round, dnsperf -n 1 never wraps), so no cache ever answers;
+# the upstream answers every name under bench. from local data.
 #
 # Leak and accounting checks on the redirect path: tcpdump on the upstream's
 # bridge counts packets to or from the rogue address (and any port-53
@@ -90,6 +91,7 @@ UP_THREADS=${UP_THREADS:-1}
 MAX_NAMES=${MAX_NAMES:-1000000}
 DG_VERBOSE=${DG_VERBOSE:-1}
 QUICKACK=${QUICKACK:-1}
+TARGET_FMT='  %-50s %-30s %s\n'
 
 # lib.sh: UP4, DG_ADDR, STUBBY_ADDR, TLS_NAME, ANSWER.
 GH4=203.0.113.1
@@ -339,6 +341,8 @@ report()
 {
 	local p ok r d bq ba btd bbf red xd inw rg pg ph bp_sent
 	local txt=$OUTDIR/results.txt csv=$OUTDIR/results.csv
+	local fmt='%-12s %8s %6s %7s %7s %7s %7s %10s %10s %5s %6s  %s\n'
+	local -a names
 	read -r inw rg pg ph <<<"$(wire_counts)"
 	red=$(delta redirect)
 	bq=$(delta redirected_queries)
@@ -354,12 +358,13 @@ report()
 		echo "  dnat+stubby  dnsperf -> $ROGUE4:53 in another host; nftables DNAT udp+tcp/53 (output) -> Stubby $STUBBY_ADDR -> DoT"
 		echo "bp/x: redirect QPS divided by this path's; +p50_us: p50 over the stub path's"
 		echo
-		printf '%-12s %8s %6s %7s %7s %7s %7s %10s %10s %5s  %s\n' \
-			path QPS bp/x avg_us p50_us p99_us +p50_us lost@rate "lost@q$INFLIGHT" cpu% status
+		# shellcheck disable=SC2059 # one format for every row
+		printf "$fmt" path QPS bp/x avg_us p50_us p99_us +p50_us lost@rate \
+			"lost@q$INFLIGHT" cpu% us/q status
 		for p in $PATHS; do
 			if [ "${R_STATUS[$p]:-}" != ok ]; then
-				printf '%-12s %8s %6s %7s %7s %7s %7s %10s %10s %5s  %s\n' \
-					"$(label "$p")" - - - - - - - - - \
+				# shellcheck disable=SC2059
+				printf "$fmt" "$(label "$p")" - - - - - - - - - - \
 					"${R_STATUS[$p]:-skipped}: ${R_NOTE[$p]:-}"
 				continue
 			fi
@@ -367,17 +372,19 @@ report()
 			if num "${R_P50[$p]:-}" && num "${R_P50[stub]:-}"; then
 				d=$((R_P50[$p] - R_P50[stub]))
 			fi
-			printf '%-12s %8s %6s %7s %7s %7s %7s %10s %10s %5s  %s\n' \
-				"$(label "$p")" "${R_QPS[$p]}" \
+			# shellcheck disable=SC2059
+			printf "$fmt" "$(label "$p")" "${R_QPS[$p]}" \
 				"$(ratio "${R_QPS[redirect]:-}" "${R_QPS[$p]}")" \
 				"${R_AVG[$p]:--}" "${R_P50[$p]:--}" "${R_P99[$p]:--}" "$d" \
 				"${R_LLOST[$p]:-?}/${R_LSENT[$p]:-?}" \
 				"${R_LOST[$p]:-?}/${R_SENT[$p]:-?}" "${R_CPU[$p]:--}" \
+				"${R_CPUQ[$p]:--}" \
 				"ok${R_NOTE[$p]:+ (${R_NOTE[$p]})}"
 		done
 		echo
 		echo "lost@rate: queries lost / sent in the latency rounds; lost@q$INFLIGHT: in the throughput rounds"
 		echo "cpu%: the serving process (dotguard, or Stubby) over the throughput rounds (100 = one core)"
+		echo "us/q: its CPU time (utime+stime, all threads) per answered query, median of the throughput rounds"
 		for p in $PATHS; do
 			[ "${R_STATUS[$p]:-}" = ok ] || continue
 			printf '  %-12s QPS per round %s; answers %s; UDP rcvbuf drops in its host %s%s\n' \
@@ -403,6 +410,12 @@ report()
 		fi
 		printf '  %-50s %-30s %s\n' "redirect p50 @${RATE} within 50 us of the stub's" \
 			"${R_P50[redirect]:--} vs ${R_P50[stub]:--} us (${d} us)" "$(verdict "$ok")"
+		echo "Standing targets:"
+		cpu_targets redirect dnat
+		cpu_targets stub dnat
+		echo
+		read -ra names <<<"$PATHS"
+		cpu_details "${names[@]}"
 		echo
 		echo "Checks on the redirect path (over all its dnsperf runs: warm-up, latency, throughput):"
 		ok=x
@@ -444,17 +457,19 @@ report()
 		echo "  Stubby as in bench-dot (kernel-default UDP socket buffer). The reference host has no"
 		echo "  dotguard; its guard is nftables DNAT (IPv4) with conntrack, route_localnet=1."
 		echo "  Snapshots: status-before.json, status-after.json; capture: uplinks.pcap."
+		echo "CPU per answered query counts the serving process only: the tc and XDP programs, the"
+		echo "  DNAT and softirq work run in other contexts."
 	} >"$txt"
 
 	{
-		echo "path,status,qps,sent,lost,avg_us,p50_us,p99_us,latency_sent,latency_lost,udp_rcvbuf_drops,cpu_pct,note"
+		echo "path,status,qps,sent,lost,avg_us,p50_us,p99_us,latency_sent,latency_lost,udp_rcvbuf_drops,cpu_pct,note,$CSV_CPU"
 		for p in $PATHS; do
-			printf '%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,"%s"\n' \
+			printf '%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,"%s",%s\n' \
 				"$(label "$p")" "${R_STATUS[$p]:-skipped}" "${R_QPS[$p]:-}" \
 				"${R_SENT[$p]:-}" "${R_LOST[$p]:-}" "${R_AVG[$p]:-}" \
 				"${R_P50[$p]:-}" "${R_P99[$p]:-}" "${R_LSENT[$p]:-}" \
 				"${R_LLOST[$p]:-}" "${R_DROPS[$p]:-}" "${R_CPU[$p]:-}" \
-				"${R_NOTE[$p]:-}"
+				"${R_NOTE[$p]:-}" "$(csv_cpu "$p")"
 		done
 	} >"$csv"
 	json "$inw" "$rg" "$pg" "$ph" "$red" "$bq" "$ba" "$btd" "$bbf" "$xd"
