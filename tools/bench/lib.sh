@@ -14,13 +14,16 @@
 # serves plain DNS on @53 too) before it sources this file, and before it
 # calls anything here: OUTDIR, DOTGUARD, the load settings (DURATION
 # ROUNDS LAT_DURATION LAT_ROUNDS RATE INFLIGHT CLIENTS WARMUP QTIMEOUT
-# MAX_NAMES UP_THREADS QUICKACK) and NS_UP. Per target NAME (a key of its
+# MAX_NAMES UP_THREADS QUICKACK), the cold-start settings (COLD_ROUNDS
+# COLD_INTERVAL COLD_TIMEOUT) and NS_UP. Per target NAME (a key of its
 # own choosing) it fills T_IDX (a distinct index: its query names), T_NS,
 # T_ADDR, T_PORT, T_MODE ("dot": dnsperf -m dot), T_DROPNS (namespaces
 # whose UDP receive-buffer drops count for it), R_PID (the process
 # serving it, if any) and R_STATUS ("ok" to run it). It defines label
 # NAME (a target's name in tables and plots), report and plot, and may
-# override bench_hook.
+# override bench_hook. For cold starts it defines cold_KEY ROUND per
+# server it can start afresh, each calling cold_run, and calls
+# cold_rounds with those KEYs before it starts the servers it measures.
 #
 # Only loopback and TEST-NET addresses; every loop is bounded; whatever is
 # started or made is registered with defer and undone by teardown, from
@@ -45,6 +48,8 @@ DG_PID=""		# dotguard_start's daemon
 STUBBY_PID=""		# stubby_start's daemon
 LOAD_PID=""		# the dnsperf run under way, if any
 WHY=""			# why a *_start failed
+COLD_NOTES=""		# cold starts that went wrong, one line each
+COLD_DETACH=0		# 1: a detach for dotguard_cold's pins is deferred
 _defer=()
 
 # Per-target results (associative arrays keyed by target name).
@@ -52,8 +57,10 @@ declare -A R_STATUS=() R_NOTE=() R_QPS=() R_QPSL=() R_SENT=() R_LOST=()
 declare -A R_RCODES=() R_EOF=() R_AVG=() R_P50=() R_P99=() R_LLOST=()
 declare -A R_LSENT=() R_LRCODES=() R_TICKS=() R_TROUNDS=() R_CPU=()
 declare -A R_DROPS=() R_PID=() R_ALLSENT=()
-# CPU per answered query (us): per round (lists), medians.
+# CPU per answered query (us): per round (lists), medians; cold starts
+# (ms): per round (lists; "none": no answer in time), medians.
 declare -A R_CPUQL=() R_CPUQ=() R_LCPUQL=() R_LCPUQ=()
+declare -A R_COLDL=() R_COLD=() R_COLDRL=() R_COLDR=() R_COLDCL=() R_COLDC=()
 declare -A T_IDX=() T_NS=() T_ADDR=() T_PORT=() T_MODE=() T_DROPNS=()
 
 # ---- plumbing ---------------------------------------------------------------
@@ -305,14 +312,13 @@ EOF
 # ip execs the daemon, so $! is the daemon's own PID, the one whose
 # /proc/PID files are read.
 
-# dotguard_start NS VERBOSITY MODE IF [RESOLVE-LINE...]: `dotguard run`
-# in NS (-v VERBOSITY times, at most 3) with Mode=MODE on IF, DoT to the
-# upstream, extra [Resolve] lines given; returns once it answers at
-# $DG_ADDR. Sets CONF and DG_PID.
-dotguard_start()
+# dotguard_conf MODE IF [RESOLVE-LINE...]: CONF, a config with Mode=MODE
+# on IF, DoT to the upstream, the extra [Resolve] lines given (a copy in
+# $OUTDIR). 1 with WHY if there is no binary.
+dotguard_conf()
 {
-	local n=$1 nv=$2 mode=$3 dev=$4 log=$OUTDIR/dotguard.log i l v=""
-	shift 4
+	local mode=$1 dev=$2 l
+	shift 2
 	CONF=$T/dotguard.conf
 	if [ ! -x "$DOTGUARD" ]; then
 		WHY="no binary at $DOTGUARD (make)"
@@ -332,12 +338,32 @@ dotguard_start()
 		echo "PinPath=$T/bpf/dotguard"
 	} >"$CONF"
 	cp "$CONF" "$OUTDIR/dotguard.conf"
-	for ((i = 0; i < nv && i < 3; i++)); do
+}
+
+# dotguard_vflag VERBOSITY: the -v flag for `dotguard run` (-v VERBOSITY
+# times, at most 3; nothing for 0).
+dotguard_vflag()
+{
+	local i v=""
+	for ((i = 0; i < $1 && i < 3; i++)); do
 		v+=v
 	done
+	echo "${v:+-$v}"
+}
+
+# dotguard_start NS VERBOSITY MODE IF [RESOLVE-LINE...]: `dotguard run`
+# in NS with dotguard_vflag VERBOSITY and dotguard_conf MODE IF
+# RESOLVE-LINE...; returns once it answers at $DG_ADDR. Sets CONF and
+# DG_PID.
+dotguard_start()
+{
+	local n=$1 nv=$2 log=$OUTDIR/dotguard.log i v
+	shift 2
+	dotguard_conf "$@" || return 1
+	v=$(dotguard_vflag "$nv")
 	: >"$log"
 	defer timeout 20 ip netns exec "$n" "$DOTGUARD" detach -c "$CONF"
-	ip netns exec "$n" "$DOTGUARD" run -c "$CONF" ${v:+"-$v"} \
+	ip netns exec "$n" "$DOTGUARD" run -c "$CONF" ${v:+"$v"} \
 		</dev/null >>"$log" 2>&1 &
 	DG_PID=$!
 	defer kill_pid "$DG_PID"
@@ -359,11 +385,39 @@ dotguard_start()
 	fi
 }
 
-# stubby_start NS: Stubby in NS on $STUBBY_ADDR:53; returns once it
-# listens. Sets STUBBY_PID.
-stubby_start()
+# dotguard_cold NS VERBOSITY PREFIX T=ADDR...: one cold start (cold_run)
+# of `dotguard run` with CONF (dotguard_conf) and dotguard_vflag
+# VERBOSITY, its output in dotguard.cold.log; then `dotguard detach`, so
+# that the next start attaches the guard afresh.
+dotguard_cold()
 {
-	local n=$1 conf=$T/stubby.yml log=$OUTDIR/stubby.log
+	local n=$1 v log=$OUTDIR/dotguard.cold.log
+	v=$(dotguard_vflag "$2")
+	if [ "$COLD_DETACH" = 0 ]; then
+		defer timeout 20 ip netns exec "$n" "$DOTGUARD" detach -c "$CONF"
+		COLD_DETACH=1
+	fi
+	cold_run "$n" "$3" "$log" "${@:4}" -- \
+		"$DOTGUARD" run -c "$CONF" ${v:+"$v"}
+	if ! timeout 20 ip netns exec "$n" "$DOTGUARD" detach -c "$CONF" \
+		</dev/null >>"$log" 2>&1; then
+		COLD_NOTES+="$3: dotguard detach failed, see $(basename "$log")"$'\n'
+	fi
+}
+
+# stubby_cold NS PREFIX T=ADDR...: one cold start (cold_run) of Stubby
+# with stubby_conf's config, its output in stubby.cold.log.
+stubby_cold()
+{
+	cold_run "$1" "$2" "$OUTDIR/stubby.cold.log" "${@:3}" -- \
+		stubby -C "$T/stubby.yml" -v 4
+}
+
+# stubby_conf: $T/stubby.yml (a copy in $OUTDIR), checked with stubby
+# -i; 1 with WHY if Stubby is missing or refuses it.
+stubby_conf()
+{
+	local conf=$T/stubby.yml
 	if ! command -v stubby >/dev/null 2>&1; then
 		WHY="stubby missing (make bench-deps)"
 		return 1
@@ -397,6 +451,14 @@ EOF
 		WHY="stubby -i: $(tail -n 2 "$T/stubby.check" | tr '\n' ' ')"
 		return 1
 	fi
+}
+
+# stubby_start NS: Stubby in NS on $STUBBY_ADDR:53 (stubby_conf); returns
+# once it listens. Sets STUBBY_PID.
+stubby_start()
+{
+	local n=$1 conf=$T/stubby.yml log=$OUTDIR/stubby.log
+	stubby_conf || return 1
 	ip netns exec "$n" stubby -C "$conf" -v 4 </dev/null >"$log" 2>&1 &
 	STUBBY_PID=$!
 	defer kill_pid "$STUBBY_PID"
@@ -647,6 +709,91 @@ each_round()
 	return 0
 }
 
+# ---- cold start ---------------------------------------------------------------
+
+# cold_run NS PREFIX LOG T=ADDR... -- CMD...: one cold start of CMD in NS
+# (cold_start.py: queries every COLD_INTERVAL ms, names PREFIX-N.bench,
+# CMD's output appended to LOG, CMD stopped after), bounded by
+# COLD_TIMEOUT. For each T=ADDR, target T's rounds gain the ms from CMD's
+# exec to ADDR's first answer ("none": none in time), to its first reply
+# of any kind, and CMD's CPU ms by then; the helper's lines go to
+# cold-starts.txt. 1 if CMD exited by itself or the helper printed
+# nothing (its error in $T/cold.out.err).
+cold_run()
+{
+	local n=$1 prefix=$2 log=$3 out=$T/cold.out kv t a v
+	local -a pairs=() addrs=()
+	shift 3
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		pairs+=("$1")
+		addrs+=(-a "${1#*=}")
+		shift
+	done
+	shift
+	: >"$out"
+	# In the background and waited for, as dnsperf_run: a signal
+	# stops it at once (the helper stops CMD on TERM).
+	timeout $((COLD_TIMEOUT + 30)) ip netns exec "$n" python3 \
+		"$BENCH_DIR/cold_start.py" "${addrs[@]}" -A "$ANSWER" \
+		-n "$prefix" -i "$COLD_INTERVAL" -t "$COLD_TIMEOUT" -l "$log" \
+		-- "$@" >"$out" 2>"$out.err" &
+	LOAD_PID=$!
+	wait "$LOAD_PID"
+	LOAD_PID=""
+	{ echo "# $prefix"; cat "$out"; } >>"$OUTDIR/cold-starts.txt"
+	v=$(awk '$1 == "exit" { print $2 }' "$out")
+	if [ -z "$v" ]; then
+		COLD_NOTES+="$prefix: no result: $(tail -n 1 "$out.err")"$'\n'
+	elif [ "$v" != running ]; then
+		COLD_NOTES+="$prefix: exited by itself ($v), see $(basename "$log")"$'\n'
+	fi
+	for kv in "${pairs[@]}"; do
+		t=${kv%%=*} a=${kv#*=}
+		v=$(awk -v a="$a" '$1 == "answer" && $2 == a { print $3 }' "$out")
+		[ "${v:-none}" = none ] &&
+			COLD_NOTES+="$prefix: no answer at $a within ${COLD_TIMEOUT}s"$'\n'
+		R_COLDL[$t]="${R_COLDL[$t]:-}${v:-none} "
+		v=$(awk -v a="$a" '$1 == "reply" && $2 == a { print $3 }' "$out")
+		R_COLDRL[$t]="${R_COLDRL[$t]:-}${v:-none} "
+		v=$(awk '$1 == "cpu_ms" { print $2 }' "$out")
+		R_COLDCL[$t]="${R_COLDCL[$t]:-}${v:-none} "
+	done
+	[ "$(awk '$1 == "exit" { print $2 }' "$out")" = running ]
+}
+
+# median_none V...: the median (the lower one of an even count) of
+# numbers and "none"s, a "none" slower than any number; "" if no V.
+median_none()
+{
+	[ $# -gt 0 ] || return 0
+	printf '%s\n' "$@" | sed 's/^none$/inf/' | sort -g |
+		awk '{ v[NR] = $1 } END { m = v[int((NR + 1) / 2)]
+			print (m == "inf") ? "none" : m }'
+}
+
+# cold_rounds N KEY...: N rounds of cold_KEY ROUND, the order rotating as
+# in each_round; then each target's medians.
+cold_rounds()
+{
+	local n=$1 r i k t
+	local -a ks=("${@:2}") v
+	for ((r = 0; r < n; r++)); do
+		for ((i = 0; i < ${#ks[@]}; i++)); do
+			k=${ks[(r + i) % ${#ks[@]}]}
+			say "$k: cold start $((r + 1))/$n"
+			"cold_$k" "$r"
+		done
+	done
+	for t in "${!R_COLDL[@]}"; do
+		read -ra v <<<"${R_COLDL[$t]}"
+		R_COLD[$t]=$(median_none "${v[@]}")
+		read -ra v <<<"${R_COLDRL[$t]}"
+		R_COLDR[$t]=$(median_none "${v[@]}")
+		read -ra v <<<"${R_COLDCL[$t]}"
+		R_COLDC[$t]=$(median_none "${v[@]}")
+	done
+}
+
 # run_rounds NAME...: let start-up settle; then latency and throughput
 # rounds, each interleaving the targets, so a drift in the machine's
 # state (other work on its cores) hits them alike; each target's QPS is
@@ -745,6 +892,26 @@ cpu_targets()
 		"${rs:--}" "$(verdict "$ok")"
 }
 
+# cold_target DG COLD: the standing target's line for target DG: its cold
+# start no slower than COLD's (Stubby's); "none" (no answer) is slower
+# than any time.
+cold_target()
+{
+	local dg=$1 cold=$2 ok=x
+	if [ "${R_COLD[$dg]:-}" = none ]; then
+		ok=0
+	elif num "${R_COLD[$dg]:-}" && [ "${R_COLD[$cold]:-}" = none ]; then
+		ok=1
+	elif num "${R_COLD[$dg]:-}" && num "${R_COLD[$cold]:-}"; then
+		ok=$(awk -v a="${R_COLD[$dg]}" -v b="${R_COLD[$cold]}" \
+			'BEGIN { print (a <= b) ? 1 : 0 }')
+	fi
+	# shellcheck disable=SC2059
+	printf "$TARGET_FMT" "cold start <= $(label "$cold")'s ($(label "$dg"))" \
+		"${R_COLD[$dg]:--} vs ${R_COLD[$cold]:--} ms ($(ratio "${R_COLD[$dg]:-}" "${R_COLD[$cold]:-}")x)" \
+		"$(verdict "$ok")"
+}
+
 # cpu_details NAME...: per target its CPU per answered query, each
 # throughput round's and at the fixed rate.
 cpu_details()
@@ -758,13 +925,35 @@ cpu_details()
 	done
 }
 
-# The CSV columns csv_cpu fills, at the end of each row.
+# cold_details NAME...: per target its cold starts, each round's; then
+# COLD_NOTES.
+cold_details()
+{
+	local t
+	echo "Cold start, ms from exec: to the first answer, median (each round) | to the first reply of any kind |"
+	echo "  CPU ms used by the first answer; a new name every ${COLD_INTERVAL} ms, at most ${COLD_TIMEOUT} s (none: no answer)"
+	for t in "$@"; do
+		[ -n "${R_COLDL[$t]:-}" ] || continue
+		printf '  %-13s %s (%s) | %s | %s\n' "$(label "$t")" "${R_COLD[$t]}" \
+			"${R_COLDL[$t]% }" "${R_COLDR[$t]}" "${R_COLDC[$t]}"
+	done
+	printf '%s' "$COLD_NOTES" | sed 's/^/  /'
+}
+
+# The CSV columns csv_cpu and csv_cold fill, at the end of each row.
 CSV_CPU=cpu_us_per_query,cpu_us_per_query_at_rate
+CSV_COLD=cold_start_ms,cold_first_reply_ms,cold_cpu_ms
 
 # csv_cpu NAME: its $CSV_CPU values.
 csv_cpu()
 {
 	printf '%s,%s' "${R_CPUQ[$1]:-}" "${R_LCPUQ[$1]:-}"
+}
+
+# csv_cold NAME: its $CSV_COLD values ("none": no answer).
+csv_cold()
+{
+	printf '%s,%s,%s' "${R_COLD[$1]:-}" "${R_COLDR[$1]:-}" "${R_COLDC[$1]:-}"
 }
 
 # jstr S: S as a JSON string.
@@ -810,7 +999,7 @@ qps_list()
 # json_targets KEY FN NAME...: a JSON object a line per target NAME,
 # comma-separated: KEY (its label), its status, QPS and latency figures,
 # the fields `FN NAME` prints (', "key": value' each), its CPU %, CPU per
-# answered query and note.
+# answered query and cold start, and note.
 json_targets()
 {
 	local kind=$1 fn=$2 t sep=""
@@ -823,7 +1012,7 @@ json_targets()
 			"$(jnum "${R_LOST[$t]:-}")" "$(jstr "${R_RCODES[$t]:-}")" \
 			"$(jnum "${R_AVG[$t]:-}")" "$(jnum "${R_P50[$t]:-}")" \
 			"$(jnum "${R_P99[$t]:-}")" "$("$fn" "$t")" \
-			"$(jnum "${R_CPU[$t]:-}")" "$(json_cpu "$t")" \
+			"$(jnum "${R_CPU[$t]:-}")" "$(json_cpu "$t")$(json_cold "$t")" \
 			"$(jstr "${R_NOTE[$t]:-}")"
 		sep=$',\n'
 	done
@@ -836,6 +1025,16 @@ json_cpu()
 	printf ', "cpu_us_per_query": %s, "cpu_us_per_query_rounds": [%s], "cpu_us_per_query_at_rate": %s' \
 		"$(jnum "${R_CPUQ[$1]:-}")" "$(jlist "${R_CPUQL[$1]:-}")" \
 		"$(jnum "${R_LCPUQ[$1]:-}")"
+}
+
+# json_cold NAME: the target's cold start (ms; median, each round's, null
+# where no answer came; first reply; CPU by the first answer) as JSON
+# fields.
+json_cold()
+{
+	printf ', "cold_start_ms": %s, "cold_start_rounds_ms": [%s], "cold_first_reply_ms": %s, "cold_cpu_ms": %s' \
+		"$(jnum "${R_COLD[$1]:-}")" "$(jlist "${R_COLDL[$1]:-}")" \
+		"$(jnum "${R_COLDR[$1]:-}")" "$(jnum "${R_COLDC[$1]:-}")"
 }
 
 # plot_latency GP VAR EXTRA NAME...: latency.png from gnuplot script GP,
@@ -909,5 +1108,6 @@ clean_outdir()
 	done
 	rm -f "$OUTDIR"/{results.txt,results.json,results.csv,bars.dat,latency.png} \
 		"$OUTDIR"/{gnuplot.err,upstream.log,dotguard.log,dotguard.conf} \
-		"$OUTDIR"/{stubby.log,stubby.yml}
+		"$OUTDIR"/{stubby.log,stubby.yml,dotguard.cold.log,stubby.cold.log} \
+		"$OUTDIR"/cold-starts.txt
 }
