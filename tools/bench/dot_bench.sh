@@ -19,7 +19,16 @@
 # fixed rate (dnsperf -Q, -v per-query latencies -> avg/p50/p99 over all of
 # them), throughput rounds (dnsperf -q outstanding, fixed time -> median
 # QPS) during which the forwarder's VmRSS is sampled. Rounds interleave the
-# targets; every forwarder runs from start to end, one loaded at a time.
+# targets, the order rotating; every forwarder runs from start to end, one
+# loaded at a time. Its CPU time (utime+stime, all threads) over each
+# round, over the queries answered in it, is its CPU per answered query.
+# Before all that, cold starts: each forwarder started afresh COLD_ROUNDS
+# times, the order rotating, while a client asks it a new name every
+# COLD_INTERVAL ms; the time from its exec to the first answer
+# (cold_start.py). dotguard's includes attaching its monitor-mode guard
+# (detached again between rounds) and its TLS handshake to the upstream;
+# Stubby's and unbound's their first TLS handshake too (both connect on the
+# first query).
 # Every query name is unique in the whole run (q%08d.bench, a fresh range
 # per target and run, dnsperf -n 1 never wraps), so no forwarder cache ever
 # answers; the upstream answers every name under bench. from local data
@@ -52,6 +61,9 @@
 #   CAPTURE        1: tcpdump (all links of bcl) during each latency phase [0]
 #   QUICKACK       1: the client ACKs the upstream at once (see lib.sh
 #                  quickack_route) [1]
+#   COLD_ROUNDS    cold starts per forwarder, order rotating [5]
+#   COLD_INTERVAL  ms between the cold-start client's queries [2]
+#   COLD_TIMEOUT   s a cold start may take to answer [10]
 
 set -u
 
@@ -79,6 +91,9 @@ FWD_THREADS=${FWD_THREADS:-1}
 MAX_NAMES=${MAX_NAMES:-2500000}
 CAPTURE=${CAPTURE:-0}
 QUICKACK=${QUICKACK:-1}
+COLD_ROUNDS=${COLD_ROUNDS:-5}
+COLD_INTERVAL=${COLD_INTERVAL:-2}
+COLD_TIMEOUT=${COLD_TIMEOUT:-10}
 
 # lib.sh: UP4, DG_ADDR, STUBBY_ADDR, TLS_NAME, ANSWER.
 CL4=203.0.113.1
@@ -178,10 +193,11 @@ fwd_stubby()
 	fi
 }
 
-fwd_unbound()
+# unbound_conf: $T/fwd.conf, unbound as a DoT forwarder on $UBF_ADDR (a
+# copy in $OUTDIR), checked; 1 with WHY if unbound-checkconf refuses it.
+unbound_conf()
 {
 	local conf=$T/fwd.conf
-	FWD_ADDR=$UBF_ADDR
 	# A forwarder, not a resolver: forward-zone "." over TLS only, small
 	# caches (every name is new anyway), no validator (dotguard and Stubby
 	# do not validate either). Its defaults that would handicap it under
@@ -229,6 +245,13 @@ EOF
 		WHY="unbound-checkconf: $(tail -n 2 "$T/fwd.check" | tr '\n' ' ')"
 		return 1
 	fi
+}
+
+fwd_unbound()
+{
+	local conf=$T/fwd.conf
+	FWD_ADDR=$UBF_ADDR
+	unbound_conf || return 1
 	ip netns exec "$NS_CL" unbound -d -c "$conf" </dev/null >"$T/fwd.out" 2>&1 &
 	FWD_PID=$!
 	defer kill_pid "$FWD_PID"
@@ -240,6 +263,43 @@ EOF
 		WHY="dig @$UBF_ADDR got no answer"
 		return 1
 	fi
+}
+
+# ---- cold starts ----------------------------------------------------------------
+
+# conf_NAME: the forwarder's config, written once for its cold starts and
+# its run (1 with WHY if it cannot be); cold_NAME ROUND: one cold start
+# (lib.sh cold_run).
+
+conf_dotguard()
+{
+	dotguard_conf monitor veth-cl
+}
+
+conf_stubby()
+{
+	stubby_conf
+}
+
+conf_unbound()
+{
+	unbound_conf
+}
+
+cold_dotguard()
+{
+	dotguard_cold "$NS_CL" 0 "cs-dotguard-$1" "dotguard=$DG_ADDR"
+}
+
+cold_stubby()
+{
+	stubby_cold "$NS_CL" "cs-stubby-$1" "stubby=$STUBBY_ADDR"
+}
+
+cold_unbound()
+{
+	cold_run "$NS_CL" "cs-unbound-$1" "$OUTDIR/unbound-fwd.cold.log" \
+		"unbound=$UBF_ADDR" -- unbound -d -c "$T/fwd.conf"
 }
 
 # ---- load -----------------------------------------------------------------------
@@ -335,20 +395,23 @@ qps_target()
 report()
 {
 	local t dg_qps dg_p99 added lostpct p99s peer ok
+	local -a names
 	local txt=$OUTDIR/results.txt csv=$OUTDIR/results.csv
+	local fmt='%-13s %8s %6s %7s %7s %7s %7s %6s %7s %7s %5s %6s %6s %7s  %s\n'
 	dg_qps=${R_QPS[dotguard]:-}
 	dg_p99=${R_P99[dotguard]:-}
 	{
 		report_head "DoT forwarder" targets "Client route"
 		echo "dg/x, p99dg/x: dotguard's QPS, p99 divided by this target's; +avg_us: avg latency over the floor's"
 		echo
-		printf '%-13s %8s %6s %7s %7s %7s %7s %6s %7s %7s %5s %6s  %s\n' \
-			target QPS dg/x avg_us p50_us p99_us +avg_us p99dg/x \
-			RSS_MiB HWM_MiB cpu% lost% status
+		# shellcheck disable=SC2059 # one format for every row
+		printf "$fmt" target QPS dg/x avg_us p50_us p99_us +avg_us p99dg/x \
+			RSS_MiB HWM_MiB cpu% lost% us/q cold_ms status
 		for t in $TARGETS; do
 			if [ "${R_STATUS[$t]:-}" != ok ]; then
-				printf '%-13s %8s %6s %7s %7s %7s %7s %6s %7s %7s %5s %6s  %s\n' \
-					"$(label "$t")" - - - - - - - - - - - \
+				# shellcheck disable=SC2059
+				printf "$fmt" "$(label "$t")" - - - - - - - - - - - - \
+					"${R_COLD[$t]:--}" \
 					"${R_STATUS[$t]:-skipped}: ${R_NOTE[$t]:-}"
 				continue
 			fi
@@ -357,18 +420,20 @@ report()
 				added=$((R_AVG[$t] - R_AVG[floor]))
 			fi
 			lostpct=$(pct "${R_LOST[$t]:-0}" "${R_SENT[$t]:-0}")
-			printf '%-13s %8s %6s %7s %7s %7s %7s %6s %7s %7s %5s %6s  %s\n' \
-				"$(label "$t")" "${R_QPS[$t]}" \
+			# shellcheck disable=SC2059
+			printf "$fmt" "$(label "$t")" "${R_QPS[$t]}" \
 				"$(ratio "$dg_qps" "${R_QPS[$t]}")" \
 				"${R_AVG[$t]}" "${R_P50[$t]}" "${R_P99[$t]}" "$added" \
 				"$(ratio "$dg_p99" "${R_P99[$t]}")" \
 				"$(mib "${R_RSS[$t]:-}")" "$(mib "${R_HWM[$t]:-}")" \
-				"${R_CPU[$t]:--}" "$lostpct" \
-				"ok${R_NOTE[$t]:+ (${R_NOTE[$t]})}"
+				"${R_CPU[$t]:--}" "$lostpct" "${R_CPUQ[$t]:--}" \
+				"${R_COLD[$t]:--}" "ok${R_NOTE[$t]:+ (${R_NOTE[$t]})}"
 		done
 		echo
 		echo "RSS_MiB: the forwarder's largest VmRSS sampled (10/s) during the throughput rounds, ${INFLIGHT} queries in flight;"
 		echo "HWM_MiB: its VmHWM (lifetime peak, start-up included) after them; cpu%: its CPU over them (100 = one core)"
+		echo "us/q: its CPU time (utime+stime, all threads) per answered query, median of the throughput rounds"
+		echo "cold_ms: from its exec to the first answer, median of $COLD_ROUNDS cold starts (see below)"
 		echo "lost%: of the throughput rounds' queries; per target below: latency-phase losses and answers, each round's QPS"
 		for t in $TARGETS; do
 			[ "${R_STATUS[$t]:-}" = ok ] || continue
@@ -384,6 +449,13 @@ report()
 		echo "  Stubby cannot size its UDP socket buffer (kernel default). dotguard's monitor-mode tc program"
 		echo "  sits on the client's veth for every target. With quickack off, answers from the upstream"
 		echo "  (unbound: Nagle on) wait for the client's next segment on that connection or its delayed ACK."
+		echo "CPU per answered query counts the forwarder's own process only: the BPF"
+		echo "  programs and softirq work run in other contexts."
+		echo "Cold starts: each forwarder alone, before the runs, with its run's config; the upstream up and"
+		echo "  warm. dotguard's start: config, BPF load, its monitor-mode tc guard attached and pinned"
+		echo "  (detached between starts), stub listeners, and the TLS handshake it opens to the upstream"
+		echo "  at start; Stubby's and unbound's: config, listeners, and the TLS handshake each opens at the"
+		echo "  first query."
 		echo
 		echo "Targets (issue 3):"
 		qps_target stubby 2.0 "at least 2x Stubby's"
@@ -418,6 +490,12 @@ report()
 		fi
 		printf '  %-46s %-26s %s\n' "RSS < 16 MiB with ${INFLIGHT} in flight" \
 			"$(mib "${R_RSS[dotguard]:-}") MiB" "$(verdict "$ok")"
+		cpu_targets dotguard stubby unbound
+		cold_target dotguard stubby
+		echo
+		read -ra names <<<"$TARGETS"
+		cpu_details "${names[@]}"
+		cold_details "${names[@]}"
 		echo
 		echo "Memory, MiB (VmRSS / VmHWM): idle after start -> under load"
 		for t in $TARGETS; do
@@ -429,19 +507,19 @@ report()
 	} >"$txt"
 
 	{
-		echo "target,status,qps,sent,lost,avg_us,p50_us,p99_us,added_avg_us,latency_lost,udp_rcvbuf_drops,rss_idle_kib,hwm_idle_kib,rss_load_kib,hwm_kib,cpu_pct,note"
+		echo "target,status,qps,sent,lost,avg_us,p50_us,p99_us,added_avg_us,latency_lost,udp_rcvbuf_drops,rss_idle_kib,hwm_idle_kib,rss_load_kib,hwm_kib,cpu_pct,note,$CSV_CPU,$CSV_COLD"
 		for t in $TARGETS; do
 			added=""
 			if num "${R_AVG[$t]:-}" && num "${R_AVG[floor]:-}"; then
 				added=$((R_AVG[$t] - R_AVG[floor]))
 			fi
-			printf '%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,"%s"\n' \
+			printf '%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,"%s",%s,%s\n' \
 				"$(label "$t")" "${R_STATUS[$t]:-skipped}" "${R_QPS[$t]:-}" \
 				"${R_SENT[$t]:-}" "${R_LOST[$t]:-}" "${R_AVG[$t]:-}" \
 				"${R_P50[$t]:-}" "${R_P99[$t]:-}" "$added" \
 				"${R_LLOST[$t]:-}" "${R_DROPS[$t]:-}" "${R_RSS0[$t]:-}" \
 				"${R_HWM0[$t]:-}" "${R_RSS[$t]:-}" "${R_HWM[$t]:-}" \
-				"${R_CPU[$t]:-}" "${R_NOTE[$t]:-}"
+				"${R_CPU[$t]:-}" "${R_NOTE[$t]:-}" "$(csv_cpu "$t")" "$(csv_cold "$t")"
 		done
 	} >"$csv"
 	json
@@ -488,7 +566,7 @@ plot()
 main()
 {
 	local t idx=0
-	local -a ready=()
+	local -a ready=() cold=()
 	for t in $TARGETS; do
 		case $t in
 		floor | ceiling | dotguard | stubby | unbound) ;;
@@ -502,13 +580,30 @@ main()
 		rm -f "$OUTDIR/$t".rss-kib.txt \
 			"$OUTDIR/$t".{latency,throughput}.[0-9]*.pcap
 	done
-	rm -f "$OUTDIR"/{unbound-fwd.log,unbound-fwd.conf}
+	rm -f "$OUTDIR"/{unbound-fwd.log,unbound-fwd.conf,unbound-fwd.cold.log}
 
 	traps
 	say "world: ns $NS_UP ($UP4) <-> ns $NS_CL ($CL4)"
 	world
 	pki
 	upstream "$NS_CL"
+	# Cold starts first, each forwarder alone (the others not yet
+	# running), with the config its run uses.
+	for t in $TARGETS; do
+		case $t in
+		dotguard | stubby | unbound)
+			WHY=""
+			if "conf_$t"; then
+				cold+=("$t")
+			else
+				say "$t: no cold start: $WHY"
+			fi
+			;;
+		esac
+	done
+	if [ "${#cold[@]}" -gt 0 ] && [ "$COLD_ROUNDS" -gt 0 ]; then
+		cold_rounds "$COLD_ROUNDS" "${cold[@]}"
+	fi
 	# Every forwarder runs from here to the end, so each sees the same
 	# world (dotguard's monitor-mode tc program on veth-cl included).
 	for t in $TARGETS; do

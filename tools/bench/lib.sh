@@ -14,13 +14,16 @@
 # serves plain DNS on @53 too) before it sources this file, and before it
 # calls anything here: OUTDIR, DOTGUARD, the load settings (DURATION
 # ROUNDS LAT_DURATION LAT_ROUNDS RATE INFLIGHT CLIENTS WARMUP QTIMEOUT
-# MAX_NAMES UP_THREADS QUICKACK) and NS_UP. Per target NAME (a key of its
+# MAX_NAMES UP_THREADS QUICKACK), the cold-start settings (COLD_ROUNDS
+# COLD_INTERVAL COLD_TIMEOUT) and NS_UP. Per target NAME (a key of its
 # own choosing) it fills T_IDX (a distinct index: its query names), T_NS,
 # T_ADDR, T_PORT, T_MODE ("dot": dnsperf -m dot), T_DROPNS (namespaces
 # whose UDP receive-buffer drops count for it), R_PID (the process
 # serving it, if any) and R_STATUS ("ok" to run it). It defines label
 # NAME (a target's name in tables and plots), report and plot, and may
-# override bench_hook.
+# override bench_hook. For cold starts it defines cold_KEY ROUND per
+# server it can start afresh, each calling cold_run, and calls
+# cold_rounds with those KEYs before it starts the servers it measures.
 #
 # Only loopback and TEST-NET addresses; every loop is bounded; whatever is
 # started or made is registered with defer and undone by teardown, from
@@ -45,6 +48,8 @@ DG_PID=""		# dotguard_start's daemon
 STUBBY_PID=""		# stubby_start's daemon
 LOAD_PID=""		# the dnsperf run under way, if any
 WHY=""			# why a *_start failed
+COLD_NOTES=""		# cold starts that went wrong, one line each
+COLD_DETACH=0		# 1: a detach for dotguard_cold's pins is deferred
 _defer=()
 
 # Per-target results (associative arrays keyed by target name).
@@ -52,6 +57,10 @@ declare -A R_STATUS=() R_NOTE=() R_QPS=() R_QPSL=() R_SENT=() R_LOST=()
 declare -A R_RCODES=() R_EOF=() R_AVG=() R_P50=() R_P99=() R_LLOST=()
 declare -A R_LSENT=() R_LRCODES=() R_TICKS=() R_TROUNDS=() R_CPU=()
 declare -A R_DROPS=() R_PID=() R_ALLSENT=()
+# CPU per answered query (us): per round (lists), medians; cold starts
+# (ms): per round (lists; "none": no answer in time), medians.
+declare -A R_CPUQL=() R_CPUQ=() R_LCPUQL=() R_LCPUQ=()
+declare -A R_COLDL=() R_COLD=() R_COLDRL=() R_COLDR=() R_COLDCL=() R_COLDC=()
 declare -A T_IDX=() T_NS=() T_ADDR=() T_PORT=() T_MODE=() T_DROPNS=()
 
 # ---- plumbing ---------------------------------------------------------------
@@ -170,6 +179,18 @@ udp_rcvbuf_errors()
 now()
 {
 	date +%s.%N
+}
+
+# us_per_query TICKS OUT: CPU time TICKS (clock ticks) over the queries
+# dnsperf output OUT says were answered, in us, 1 decimal; "" if either
+# is missing or none was answered.
+us_per_query()
+{
+	local n
+	n=$(stat_of "$2" completed)
+	num "${1:-}" && num "${n:-}" || return 0
+	awk -v t="$1" -v n="$n" -v hz="$(getconf CLK_TCK)" \
+		'BEGIN { if (n > 0) printf "%.1f", t / hz * 1e6 / n }'
 }
 
 # ---- the world ----------------------------------------------------------------
@@ -291,14 +312,13 @@ EOF
 # ip execs the daemon, so $! is the daemon's own PID, the one whose
 # /proc/PID files are read.
 
-# dotguard_start NS VERBOSITY MODE IF [RESOLVE-LINE...]: `dotguard run`
-# in NS (-v VERBOSITY times, at most 3) with Mode=MODE on IF, DoT to the
-# upstream, extra [Resolve] lines given; returns once it answers at
-# $DG_ADDR. Sets CONF and DG_PID.
-dotguard_start()
+# dotguard_conf MODE IF [RESOLVE-LINE...]: CONF, a config with Mode=MODE
+# on IF, DoT to the upstream, the extra [Resolve] lines given (a copy in
+# $OUTDIR). 1 with WHY if there is no binary.
+dotguard_conf()
 {
-	local n=$1 nv=$2 mode=$3 dev=$4 log=$OUTDIR/dotguard.log i l v=""
-	shift 4
+	local mode=$1 dev=$2 l
+	shift 2
 	CONF=$T/dotguard.conf
 	if [ ! -x "$DOTGUARD" ]; then
 		WHY="no binary at $DOTGUARD (make)"
@@ -318,12 +338,32 @@ dotguard_start()
 		echo "PinPath=$T/bpf/dotguard"
 	} >"$CONF"
 	cp "$CONF" "$OUTDIR/dotguard.conf"
-	for ((i = 0; i < nv && i < 3; i++)); do
+}
+
+# dotguard_vflag VERBOSITY: the -v flag for `dotguard run` (-v VERBOSITY
+# times, at most 3; nothing for 0).
+dotguard_vflag()
+{
+	local i v=""
+	for ((i = 0; i < $1 && i < 3; i++)); do
 		v+=v
 	done
+	echo "${v:+-$v}"
+}
+
+# dotguard_start NS VERBOSITY MODE IF [RESOLVE-LINE...]: `dotguard run`
+# in NS with dotguard_vflag VERBOSITY and dotguard_conf MODE IF
+# RESOLVE-LINE...; returns once it answers at $DG_ADDR. Sets CONF and
+# DG_PID.
+dotguard_start()
+{
+	local n=$1 nv=$2 log=$OUTDIR/dotguard.log i v
+	shift 2
+	dotguard_conf "$@" || return 1
+	v=$(dotguard_vflag "$nv")
 	: >"$log"
 	defer timeout 20 ip netns exec "$n" "$DOTGUARD" detach -c "$CONF"
-	ip netns exec "$n" "$DOTGUARD" run -c "$CONF" ${v:+"-$v"} \
+	ip netns exec "$n" "$DOTGUARD" run -c "$CONF" ${v:+"$v"} \
 		</dev/null >>"$log" 2>&1 &
 	DG_PID=$!
 	defer kill_pid "$DG_PID"
@@ -345,11 +385,39 @@ dotguard_start()
 	fi
 }
 
-# stubby_start NS: Stubby in NS on $STUBBY_ADDR:53; returns once it
-# listens. Sets STUBBY_PID.
-stubby_start()
+# dotguard_cold NS VERBOSITY PREFIX T=ADDR...: one cold start (cold_run)
+# of `dotguard run` with CONF (dotguard_conf) and dotguard_vflag
+# VERBOSITY, its output in dotguard.cold.log; then `dotguard detach`, so
+# that the next start attaches the guard afresh.
+dotguard_cold()
 {
-	local n=$1 conf=$T/stubby.yml log=$OUTDIR/stubby.log
+	local n=$1 v log=$OUTDIR/dotguard.cold.log
+	v=$(dotguard_vflag "$2")
+	if [ "$COLD_DETACH" = 0 ]; then
+		defer timeout 20 ip netns exec "$n" "$DOTGUARD" detach -c "$CONF"
+		COLD_DETACH=1
+	fi
+	cold_run "$n" "$3" "$log" "${@:4}" -- \
+		"$DOTGUARD" run -c "$CONF" ${v:+"$v"}
+	if ! timeout 20 ip netns exec "$n" "$DOTGUARD" detach -c "$CONF" \
+		</dev/null >>"$log" 2>&1; then
+		COLD_NOTES+="$3: dotguard detach failed, see $(basename "$log")"$'\n'
+	fi
+}
+
+# stubby_cold NS PREFIX T=ADDR...: one cold start (cold_run) of Stubby
+# with stubby_conf's config, its output in stubby.cold.log.
+stubby_cold()
+{
+	cold_run "$1" "$2" "$OUTDIR/stubby.cold.log" "${@:3}" -- \
+		stubby -C "$T/stubby.yml" -v 4
+}
+
+# stubby_conf: $T/stubby.yml (a copy in $OUTDIR), checked with stubby
+# -i; 1 with WHY if Stubby is missing or refuses it.
+stubby_conf()
+{
+	local conf=$T/stubby.yml
 	if ! command -v stubby >/dev/null 2>&1; then
 		WHY="stubby missing (make bench-deps)"
 		return 1
@@ -383,6 +451,14 @@ EOF
 		WHY="stubby -i: $(tail -n 2 "$T/stubby.check" | tr '\n' ' ')"
 		return 1
 	fi
+}
+
+# stubby_start NS: Stubby in NS on $STUBBY_ADDR:53 (stubby_conf); returns
+# once it listens. Sets STUBBY_PID.
+stubby_start()
+{
+	local n=$1 conf=$T/stubby.yml log=$OUTDIR/stubby.log
+	stubby_conf || return 1
 	ip netns exec "$n" stubby -C "$conf" -v 4 </dev/null >"$log" 2>&1 &
 	STUBBY_PID=$!
 	defer kill_pid "$STUBBY_PID"
@@ -406,6 +482,7 @@ stat_of()
 	case $2 in
 	qps) awk '/Queries per second:/ { printf "%.0f", $4 }' "$1" ;;
 	sent) awk '/Queries sent:/ { print $3 }' "$1" ;;
+	completed) awk '/Queries completed:/ { print $3 }' "$1" ;;
 	lost) awk '/Queries lost:/ { print $3 }' "$1" ;;
 	avg) awk '/Average Latency \(s\):/ { printf "%.0f", $4 * 1e6 }' "$1" ;;
 	rcodes) sed -n 's/^ *Response codes: *//p' "$1" ;;
@@ -494,10 +571,12 @@ bench_hook()
 }
 
 # bench_latency NAME ROUND: (round 0: a warm-up first) one fixed-rate run
-# of ${LAT_DURATION}s with per-query latencies.
+# of ${LAT_DURATION}s with per-query latencies; the serving process's CPU
+# time per answered query in it.
 bench_latency()
 {
-	local name=$1 r=$2 base f=$T/names lat_n
+	local name=$1 r=$2 base f=$T/names lat_n t0="" t1="" us
+	local pid=${R_PID[$1]:-}
 	base=$((T_IDX[$name] * 10000000 + 1))
 	if [ "$r" = 0 ]; then
 		say "$name: warm-up ${WARMUP}s"
@@ -508,18 +587,25 @@ bench_latency()
 	say "$name: latency round $((r + 1))/$LAT_ROUNDS, ${RATE} QPS for ${LAT_DURATION}s"
 	lat_n=$((RATE * LAT_DURATION + RATE * LAT_DURATION / 5 + 1000))
 	names "$f" $((base + 100000 + r * lat_n)) "$lat_n"
+	[ -n "$pid" ] && t0=$(proc_cpu_ticks "$pid")
 	bench_hook latency-start "$name" "$r"
 	dnsperf_run "$name" "$OUTDIR/$name.latency.$r.txt" -d "$f" \
 		-l "$LAT_DURATION" -Q "$RATE" -q "$INFLIGHT" -v
 	bench_hook latency-end "$name" "$r"
 	rm -f "$f"
+	[ -n "$t0" ] && t1=$(proc_cpu_ticks "$pid")
+	if [ -n "$t1" ]; then
+		us=$(us_per_query $((t1 - t0)) "$OUTDIR/$name.latency.$r.txt")
+		[ -n "$us" ] && R_LCPUQL[$name]="${R_LCPUQL[$name]:-}$us "
+	fi
+	return 0
 }
 
 # latency_sum NAME: avg, p50, p99 over every query of the latency rounds.
 latency_sum()
 {
 	local name=$1 f lost=0 sent=0 l
-	local -a files=("$OUTDIR/$name".latency.[0-9]*.txt)
+	local -a cq files=("$OUTDIR/$name".latency.[0-9]*.txt)
 	for f in "${files[@]}"; do
 		l=$(stat_of "$f" lost)
 		if [ -z "$l" ]; then
@@ -535,6 +621,8 @@ latency_sum()
 	R_LLOST[$name]=$lost
 	R_LSENT[$name]=$sent
 	R_LRCODES[$name]=$(rcodes_sum "${files[@]}")
+	read -ra cq <<<"${R_LCPUQL[$name]:-}"
+	R_LCPUQ[$name]=$(median "${cq[@]}")
 	R_AVG[$name]=$(mean "$OUTDIR/$name.lat-us.txt")
 	R_P50[$name]=$(pctl "$OUTDIR/$name.lat-us.txt" 50 "$lost")
 	R_P99[$name]=$(pctl "$OUTDIR/$name.lat-us.txt" 99 "$lost")
@@ -542,10 +630,10 @@ latency_sum()
 
 # bench_throughput NAME ROUND: ${INFLIGHT} in flight for ${DURATION}s; the
 # serving process's CPU time, UDP drops and counts added to the target's
-# totals.
+# totals, and its CPU time per answered query in this round noted.
 bench_throughput()
 {
-	local name=$1 r=$2 base f=$T/names out t0="" t1 drops q pid=${R_PID[$1]:-}
+	local name=$1 r=$2 base f=$T/names out t0="" t1 drops q us pid=${R_PID[$1]:-}
 	local -a dropns
 	read -ra dropns <<<"${T_DROPNS[$name]:-}"
 	base=$((T_IDX[$name] * 10000000 + 1000001 + r * MAX_NAMES))
@@ -564,6 +652,8 @@ bench_throughput()
 		if [ -n "$t0" ] && [ -n "$t1" ]; then
 			R_TICKS[$name]=$((${R_TICKS[$name]:-0} + t1 - t0))
 			R_TROUNDS[$name]=$((${R_TROUNDS[$name]:-0} + 1))
+			us=$(us_per_query $((t1 - t0)) "$out")
+			[ -n "$us" ] && R_CPUQL[$name]="${R_CPUQL[$name]:-}$us "
 		fi
 	fi
 	q=$(stat_of "$out" qps)
@@ -579,14 +669,17 @@ bench_throughput()
 }
 
 # throughput_sum NAME: the median QPS over the rounds, response codes
-# summed, CPU % over the rounds its CPU time was read in.
+# summed, CPU % over the rounds its CPU time was read in, the median CPU
+# time per answered query.
 throughput_sum()
 {
 	local name=$1 hz
-	local -a qps
+	local -a qps cq
 	bench_hook throughput-sum "$name"
 	read -ra qps <<<"${R_QPSL[$name]:-}"
 	R_QPS[$name]=$(median "${qps[@]}")
+	read -ra cq <<<"${R_CPUQL[$name]:-}"
+	R_CPUQ[$name]=$(median "${cq[@]}")
 	R_RCODES[$name]=$(rcodes_sum "$OUTDIR/$name".throughput.[0-9]*.txt)
 	if [ -n "${R_TICKS[$name]:-}" ]; then
 		hz=$(getconf CLK_TCK)
@@ -601,15 +694,103 @@ throughput_sum()
 }
 
 # each_round N FN NAME...: FN NAME ROUND for N rounds, each round over
-# every NAME still "ok".
+# every NAME still "ok", round R starting at the R-th NAME (order
+# rotating, so no target is always the one after a given other).
 each_round()
 {
-	local n=$1 fn=$2 r t
-	shift 2
+	local n=$1 fn=$2 r i t
+	local -a ts=("${@:3}")
 	for ((r = 0; r < n; r++)); do
-		for t in "$@"; do
+		for ((i = 0; i < ${#ts[@]}; i++)); do
+			t=${ts[(r + i) % ${#ts[@]}]}
 			[ "${R_STATUS[$t]}" = ok ] && "$fn" "$t" "$r"
 		done
+	done
+	return 0
+}
+
+# ---- cold start ---------------------------------------------------------------
+
+# cold_run NS PREFIX LOG T=ADDR... -- CMD...: one cold start of CMD in NS
+# (cold_start.py: queries every COLD_INTERVAL ms, names PREFIX-N.bench,
+# CMD's output appended to LOG, CMD stopped after), bounded by
+# COLD_TIMEOUT. For each T=ADDR, target T's rounds gain the ms from CMD's
+# exec to ADDR's first answer ("none": none in time), to its first reply
+# of any kind, and CMD's CPU ms by then; the helper's lines go to
+# cold-starts.txt. 1 if CMD exited by itself or the helper printed
+# nothing (its error in $T/cold.out.err).
+cold_run()
+{
+	local n=$1 prefix=$2 log=$3 out=$T/cold.out kv t a v
+	local -a pairs=() addrs=()
+	shift 3
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		pairs+=("$1")
+		addrs+=(-a "${1#*=}")
+		shift
+	done
+	shift
+	: >"$out"
+	# In the background and waited for, as dnsperf_run: a signal
+	# stops it at once (the helper stops CMD on TERM).
+	timeout $((COLD_TIMEOUT + 30)) ip netns exec "$n" python3 \
+		"$BENCH_DIR/cold_start.py" "${addrs[@]}" -A "$ANSWER" \
+		-n "$prefix" -i "$COLD_INTERVAL" -t "$COLD_TIMEOUT" -l "$log" \
+		-- "$@" >"$out" 2>"$out.err" &
+	LOAD_PID=$!
+	wait "$LOAD_PID"
+	LOAD_PID=""
+	{ echo "# $prefix"; cat "$out"; } >>"$OUTDIR/cold-starts.txt"
+	v=$(awk '$1 == "exit" { print $2 }' "$out")
+	if [ -z "$v" ]; then
+		COLD_NOTES+="$prefix: no result: $(tail -n 1 "$out.err")"$'\n'
+	elif [ "$v" != running ]; then
+		COLD_NOTES+="$prefix: exited by itself ($v), see $(basename "$log")"$'\n'
+	fi
+	for kv in "${pairs[@]}"; do
+		t=${kv%%=*} a=${kv#*=}
+		v=$(awk -v a="$a" '$1 == "answer" && $2 == a { print $3 }' "$out")
+		[ "${v:-none}" = none ] &&
+			COLD_NOTES+="$prefix: no answer at $a within ${COLD_TIMEOUT}s"$'\n'
+		R_COLDL[$t]="${R_COLDL[$t]:-}${v:-none} "
+		v=$(awk -v a="$a" '$1 == "reply" && $2 == a { print $3 }' "$out")
+		R_COLDRL[$t]="${R_COLDRL[$t]:-}${v:-none} "
+		v=$(awk '$1 == "cpu_ms" { print $2 }' "$out")
+		R_COLDCL[$t]="${R_COLDCL[$t]:-}${v:-none} "
+	done
+	[ "$(awk '$1 == "exit" { print $2 }' "$out")" = running ]
+}
+
+# median_none V...: the median (the lower one of an even count) of
+# numbers and "none"s, a "none" slower than any number; "" if no V.
+median_none()
+{
+	[ $# -gt 0 ] || return 0
+	printf '%s\n' "$@" | sed 's/^none$/inf/' | sort -g |
+		awk '{ v[NR] = $1 } END { m = v[int((NR + 1) / 2)]
+			print (m == "inf") ? "none" : m }'
+}
+
+# cold_rounds N KEY...: N rounds of cold_KEY ROUND, the order rotating as
+# in each_round; then each target's medians.
+cold_rounds()
+{
+	local n=$1 r i k t
+	local -a ks=("${@:2}") v
+	for ((r = 0; r < n; r++)); do
+		for ((i = 0; i < ${#ks[@]}; i++)); do
+			k=${ks[(r + i) % ${#ks[@]}]}
+			say "$k: cold start $((r + 1))/$n"
+			"cold_$k" "$r"
+		done
+	done
+	for t in "${!R_COLDL[@]}"; do
+		read -ra v <<<"${R_COLDL[$t]}"
+		R_COLD[$t]=$(median_none "${v[@]}")
+		read -ra v <<<"${R_COLDRL[$t]}"
+		R_COLDR[$t]=$(median_none "${v[@]}")
+		read -ra v <<<"${R_COLDCL[$t]}"
+		R_COLDC[$t]=$(median_none "${v[@]}")
 	done
 }
 
@@ -675,6 +856,106 @@ report_head()
 	echo "avg/p50/p99 over every query; rounds interleave the $2. $3 quickack: $(onoff "$QUICKACK")"
 }
 
+# The standing targets (the project brief's, beside each issue's own).
+CPUQ_MAX=10		# CPU per answered query, us
+# A line of a report's targets: WHAT, VALUE, MET/MISS/n/a.
+TARGET_FMT='  %-46s %-26s %s\n'
+
+# cpu_targets DG PEER...: the standing target's lines for target DG: its
+# CPU per answered query at most $CPUQ_MAX us, and below each PEER's (the
+# ratios; a peer not run is left out, one without a figure makes that
+# line n/a).
+cpu_targets()
+{
+	local dg=$1 p r ok rs=""
+	shift
+	ok=x
+	num "${R_CPUQ[$dg]:-}" && ok=$(awk -v v="${R_CPUQ[$dg]}" -v m="$CPUQ_MAX" \
+		'BEGIN { print (v <= m) ? 1 : 0 }')
+	# shellcheck disable=SC2059 # the report's one format for targets
+	printf "$TARGET_FMT" "CPU per answered query <= $CPUQ_MAX us ($(label "$dg"))" \
+		"${R_CPUQ[$dg]:--} us" "$(verdict "$ok")"
+	ok=1
+	for p in "$@"; do
+		[ -n "${R_STATUS[$p]:-}" ] || continue
+		r=$(ratio "${R_CPUQ[$dg]:-}" "${R_CPUQ[$p]:-}")
+		rs+="${rs:+, }$(label "$p") ${r}x"
+		if ! num "$r"; then
+			ok=x
+		elif [ "$ok" = 1 ]; then
+			ok=$(awk -v r="$r" 'BEGIN { print (r <= 1) ? 1 : 0 }')
+		fi
+	done
+	[ -n "$rs" ] || ok=x
+	# shellcheck disable=SC2059
+	printf "$TARGET_FMT" "CPU per answered query below every peer's" \
+		"${rs:--}" "$(verdict "$ok")"
+}
+
+# cold_target DG COLD: the standing target's line for target DG: its cold
+# start no slower than COLD's (Stubby's); "none" (no answer) is slower
+# than any time.
+cold_target()
+{
+	local dg=$1 cold=$2 ok=x
+	if [ "${R_COLD[$dg]:-}" = none ]; then
+		ok=0
+	elif num "${R_COLD[$dg]:-}" && [ "${R_COLD[$cold]:-}" = none ]; then
+		ok=1
+	elif num "${R_COLD[$dg]:-}" && num "${R_COLD[$cold]:-}"; then
+		ok=$(awk -v a="${R_COLD[$dg]}" -v b="${R_COLD[$cold]}" \
+			'BEGIN { print (a <= b) ? 1 : 0 }')
+	fi
+	# shellcheck disable=SC2059
+	printf "$TARGET_FMT" "cold start <= $(label "$cold")'s ($(label "$dg"))" \
+		"${R_COLD[$dg]:--} vs ${R_COLD[$cold]:--} ms ($(ratio "${R_COLD[$dg]:-}" "${R_COLD[$cold]:-}")x)" \
+		"$(verdict "$ok")"
+}
+
+# cpu_details NAME...: per target its CPU per answered query, each
+# throughput round's and at the fixed rate.
+cpu_details()
+{
+	local t
+	echo "CPU per answered query, us: median (each throughput round) | median of the latency rounds at ${RATE} QPS"
+	for t in "$@"; do
+		[ -n "${R_CPUQL[$t]:-}${R_LCPUQL[$t]:-}" ] || continue
+		printf '  %-13s %s (%s) | %s\n' "$(label "$t")" "${R_CPUQ[$t]:--}" \
+			"${R_CPUQL[$t]% }" "${R_LCPUQ[$t]:--}"
+	done
+}
+
+# cold_details NAME...: per target its cold starts, each round's; then
+# COLD_NOTES.
+cold_details()
+{
+	local t
+	echo "Cold start, ms from exec: to the first answer, median (each round) | to the first reply of any kind |"
+	echo "  CPU ms used by the first answer; a new name every ${COLD_INTERVAL} ms, at most ${COLD_TIMEOUT} s (none: no answer)"
+	for t in "$@"; do
+		[ -n "${R_COLDL[$t]:-}" ] || continue
+		printf '  %-13s %s (%s) | %s | %s\n' "$(label "$t")" "${R_COLD[$t]}" \
+			"${R_COLDL[$t]% }" "${R_COLDR[$t]}" "${R_COLDC[$t]}"
+	done
+	printf '%s' "$COLD_NOTES" | sed 's/^/  /'
+}
+
+# The CSV columns csv_cpu and csv_cold fill, at the end of each row.
+CSV_CPU=cpu_us_per_query,cpu_us_per_query_at_rate
+CSV_COLD=cold_start_ms,cold_first_reply_ms,cold_cpu_ms
+
+# csv_cpu NAME: its $CSV_CPU values.
+csv_cpu()
+{
+	printf '%s,%s' "${R_CPUQ[$1]:-}" "${R_LCPUQ[$1]:-}"
+}
+
+# csv_cold NAME: its $CSV_COLD values ("none": no answer).
+csv_cold()
+{
+	printf '%s,%s,%s' "${R_COLD[$1]:-}" "${R_COLDR[$1]:-}" "${R_COLDC[$1]:-}"
+}
+
 # jstr S: S as a JSON string.
 jstr()
 {
@@ -696,6 +977,17 @@ jbool()
 	if [ "$1" = 1 ]; then printf true; else printf false; fi
 }
 
+# jlist "V..." : the values as JSON list items, comma-separated, null for
+# each that is not a number.
+jlist()
+{
+	local v sep=""
+	for v in $1; do
+		printf '%s%s' "$sep" "$(jnum "$v")"
+		sep=", "
+	done
+}
+
 # qps_list NAME: the rounds' QPS, comma-separated.
 qps_list()
 {
@@ -706,22 +998,43 @@ qps_list()
 
 # json_targets KEY FN NAME...: a JSON object a line per target NAME,
 # comma-separated: KEY (its label), its status, QPS and latency figures,
-# the fields `FN NAME` prints (', "key": value' each), its CPU % and note.
+# the fields `FN NAME` prints (', "key": value' each), its CPU %, CPU per
+# answered query and cold start, and note.
 json_targets()
 {
 	local kind=$1 fn=$2 t sep=""
 	shift 2
 	for t in "$@"; do
-		printf '%s    {"%s": %s, "status": %s, "qps": %s, "qps_rounds": [%s], "sent": %s, "lost": %s, "rcodes": %s, "avg_us": %s, "p50_us": %s, "p99_us": %s%s, "cpu_pct": %s, "note": %s}' \
+		printf '%s    {"%s": %s, "status": %s, "qps": %s, "qps_rounds": [%s], "sent": %s, "lost": %s, "rcodes": %s, "avg_us": %s, "p50_us": %s, "p99_us": %s%s, "cpu_pct": %s%s, "note": %s}' \
 			"$sep" "$kind" "$(jstr "$(label "$t")")" \
 			"$(jstr "${R_STATUS[$t]:-skipped}")" \
 			"$(jnum "${R_QPS[$t]:-}")" "$(qps_list "$t")" "$(jnum "${R_SENT[$t]:-}")" \
 			"$(jnum "${R_LOST[$t]:-}")" "$(jstr "${R_RCODES[$t]:-}")" \
 			"$(jnum "${R_AVG[$t]:-}")" "$(jnum "${R_P50[$t]:-}")" \
 			"$(jnum "${R_P99[$t]:-}")" "$("$fn" "$t")" \
-			"$(jnum "${R_CPU[$t]:-}")" "$(jstr "${R_NOTE[$t]:-}")"
+			"$(jnum "${R_CPU[$t]:-}")" "$(json_cpu "$t")$(json_cold "$t")" \
+			"$(jstr "${R_NOTE[$t]:-}")"
 		sep=$',\n'
 	done
+}
+
+# json_cpu NAME: the target's CPU per answered query (us; median, each
+# throughput round's, median at the fixed rate) as JSON fields.
+json_cpu()
+{
+	printf ', "cpu_us_per_query": %s, "cpu_us_per_query_rounds": [%s], "cpu_us_per_query_at_rate": %s' \
+		"$(jnum "${R_CPUQ[$1]:-}")" "$(jlist "${R_CPUQL[$1]:-}")" \
+		"$(jnum "${R_LCPUQ[$1]:-}")"
+}
+
+# json_cold NAME: the target's cold start (ms; median, each round's, null
+# where no answer came; first reply; CPU by the first answer) as JSON
+# fields.
+json_cold()
+{
+	printf ', "cold_start_ms": %s, "cold_start_rounds_ms": [%s], "cold_first_reply_ms": %s, "cold_cpu_ms": %s' \
+		"$(jnum "${R_COLD[$1]:-}")" "$(jlist "${R_COLDL[$1]:-}")" \
+		"$(jnum "${R_COLDR[$1]:-}")" "$(jnum "${R_COLDC[$1]:-}")"
 }
 
 # plot_latency GP VAR EXTRA NAME...: latency.png from gnuplot script GP,
@@ -795,5 +1108,6 @@ clean_outdir()
 	done
 	rm -f "$OUTDIR"/{results.txt,results.json,results.csv,bars.dat,latency.png} \
 		"$OUTDIR"/{gnuplot.err,upstream.log,dotguard.log,dotguard.conf} \
-		"$OUTDIR"/{stubby.log,stubby.yml}
+		"$OUTDIR"/{stubby.log,stubby.yml,dotguard.cold.log,stubby.cold.log} \
+		"$OUTDIR"/cold-starts.txt
 }

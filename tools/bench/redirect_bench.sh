@@ -26,11 +26,20 @@
 # Per path: a short warm-up (TLS connections open), latency rounds at a
 # fixed rate (dnsperf -Q, -v per-query latencies -> avg/p50/p99 over all of
 # them), throughput rounds (dnsperf -q outstanding, fixed time -> median
-# QPS) during which the serving process's CPU time is read. Rounds
-# interleave the paths. Every query name is unique in the whole run
-# (q%08d.bench, a fresh range per path and round, dnsperf -n 1 never
-# wraps), so no cache ever answers; the upstream answers every name under
-# bench. from local data.
+# QPS) during which the serving process's CPU time is read: over the
+# queries answered, its CPU per answered query. Rounds interleave the
+# paths, the order rotating.
+# Before all that, cold starts: dotguard and Stubby (behind its DNAT
+# rules, already in place) started afresh COLD_ROUNDS times, the order
+# rotating, while a client asks a new name every COLD_INTERVAL ms; the
+# time from the exec to the first answer on each path (cold_start.py;
+# dotguard's redirect and stub paths from the same starts). dotguard's
+# includes attaching the guard (the capture pair, AF_XDP sockets; detached
+# again between rounds) and its TLS handshake to the upstream; Stubby's
+# its first TLS handshake (made at the first query).
+# Every query name is unique in the whole run (q%08d.bench, a fresh range
+# per path and round, dnsperf -n 1 never wraps), so no cache ever answers;
+# the upstream answers every name under bench. from local data.
 #
 # Leak and accounting checks on the redirect path: tcpdump on the upstream's
 # bridge counts packets to or from the rogue address (and any port-53
@@ -64,6 +73,9 @@
 #   DG_VERBOSE     -v flags for `dotguard run` [1]
 #   QUICKACK       1: the hosts ACK the upstream at once (see lib.sh
 #                  quickack_route) [1]
+#   COLD_ROUNDS    cold starts per server, order rotating [5]
+#   COLD_INTERVAL  ms between the cold-start client's queries [2]
+#   COLD_TIMEOUT   s a cold start may take to answer [10]
 
 set -u
 
@@ -90,6 +102,10 @@ UP_THREADS=${UP_THREADS:-1}
 MAX_NAMES=${MAX_NAMES:-1000000}
 DG_VERBOSE=${DG_VERBOSE:-1}
 QUICKACK=${QUICKACK:-1}
+COLD_ROUNDS=${COLD_ROUNDS:-5}
+COLD_INTERVAL=${COLD_INTERVAL:-2}
+COLD_TIMEOUT=${COLD_TIMEOUT:-10}
+TARGET_FMT='  %-50s %-30s %s\n'
 
 # lib.sh: UP4, DG_ADDR, STUBBY_ADDR, TLS_NAME, ANSWER.
 GH4=203.0.113.1
@@ -100,6 +116,7 @@ NS_UP=bbup$$
 NS_GH=bbgh$$
 NS_RH=bbrh$$
 CAP_PID=""		# the uplink capture
+DNAT_RULES=0		# 1: the reference host's DNAT rules are in place
 # Status snapshots before and after the rounds.
 S0="" S1=""
 
@@ -177,14 +194,16 @@ start_dotguard()
 	fi
 }
 
-start_dnat()
+# dnat_rules: the reference host's nftables DNAT to Stubby, once; 1 with
+# WHY if they cannot be put in place.
+dnat_rules()
 {
 	local rules=$OUTDIR/dnat.nft
+	[ "$DNAT_RULES" = 0 ] || return 0
 	if ! command -v nft >/dev/null 2>&1; then
 		WHY="nft missing (make bench-deps)"
 		return 1
 	fi
-	stubby_start "$NS_RH" || return 1
 	# Every UDP/53 and TCP/53 query this host sends, to any server, goes
 	# to Stubby instead. DNAT to a loopback address from a packet routed
 	# with the uplink's source address needs route_localnet.
@@ -204,9 +223,61 @@ EOF
 		return 1
 	fi
 	defer ip netns exec "$NS_RH" nft delete table ip dgbench
+	DNAT_RULES=1
+}
+
+start_dnat()
+{
+	stubby_start "$NS_RH" || return 1
+	dnat_rules || return 1
 	if ! probe "$NS_RH" "$ROGUE4"; then
 		WHY="dig @$ROGUE4 (DNAT to Stubby) got no answer"
 		return 1
+	fi
+}
+
+# ---- cold starts ----------------------------------------------------------------
+
+# cold_dotguard ROUND: one cold start of dotguard (its run's config),
+# timed on each of its paths being measured.
+cold_dotguard()
+{
+	local -a at=()
+	[[ " $PATHS " = *" redirect "* ]] && at+=("redirect=$ROGUE4")
+	[[ " $PATHS " = *" stub "* ]] && at+=("stub=$DG_ADDR")
+	dotguard_cold "$NS_GH" "$DG_VERBOSE" "cs-dotguard-$1" "${at[@]}"
+}
+
+# cold_dnat ROUND: one cold start of Stubby behind the DNAT rules.
+cold_dnat()
+{
+	stubby_cold "$NS_RH" "cs-dnat-$1" "dnat=$ROGUE4"
+}
+
+# cold_phase: the cold starts, before the capture: until dotguard's guard
+# is attached, the client's queries to the rogue leave by the uplink, as
+# from any host whose guard has not started yet.
+cold_phase()
+{
+	local -a keys=()
+	if [[ " $PATHS " = *" redirect "* ]] || [[ " $PATHS " = *" stub "* ]]; then
+		WHY=""
+		if dotguard_conf redirect veth-g FallbackDNS= DNSOverTLS=yes; then
+			keys+=(dotguard)
+		else
+			say "dotguard: no cold start: $WHY"
+		fi
+	fi
+	if [[ " $PATHS " = *" dnat "* ]]; then
+		WHY=""
+		if stubby_conf && dnat_rules; then
+			keys+=(dnat)
+		else
+			say "dnat: no cold start: $WHY"
+		fi
+	fi
+	if [ "${#keys[@]}" -gt 0 ] && [ "$COLD_ROUNDS" -gt 0 ]; then
+		cold_rounds "$COLD_ROUNDS" "${keys[@]}"
 	fi
 }
 
@@ -339,6 +410,8 @@ report()
 {
 	local p ok r d bq ba btd bbf red xd inw rg pg ph bp_sent
 	local txt=$OUTDIR/results.txt csv=$OUTDIR/results.csv
+	local fmt='%-12s %8s %6s %7s %7s %7s %7s %10s %10s %5s %6s %7s  %s\n'
+	local -a names
 	read -r inw rg pg ph <<<"$(wire_counts)"
 	red=$(delta redirect)
 	bq=$(delta redirected_queries)
@@ -354,12 +427,14 @@ report()
 		echo "  dnat+stubby  dnsperf -> $ROGUE4:53 in another host; nftables DNAT udp+tcp/53 (output) -> Stubby $STUBBY_ADDR -> DoT"
 		echo "bp/x: redirect QPS divided by this path's; +p50_us: p50 over the stub path's"
 		echo
-		printf '%-12s %8s %6s %7s %7s %7s %7s %10s %10s %5s  %s\n' \
-			path QPS bp/x avg_us p50_us p99_us +p50_us lost@rate "lost@q$INFLIGHT" cpu% status
+		# shellcheck disable=SC2059 # one format for every row
+		printf "$fmt" path QPS bp/x avg_us p50_us p99_us +p50_us lost@rate \
+			"lost@q$INFLIGHT" cpu% us/q cold_ms status
 		for p in $PATHS; do
 			if [ "${R_STATUS[$p]:-}" != ok ]; then
-				printf '%-12s %8s %6s %7s %7s %7s %7s %10s %10s %5s  %s\n' \
-					"$(label "$p")" - - - - - - - - - \
+				# shellcheck disable=SC2059
+				printf "$fmt" "$(label "$p")" - - - - - - - - - - \
+					"${R_COLD[$p]:--}" \
 					"${R_STATUS[$p]:-skipped}: ${R_NOTE[$p]:-}"
 				continue
 			fi
@@ -367,17 +442,20 @@ report()
 			if num "${R_P50[$p]:-}" && num "${R_P50[stub]:-}"; then
 				d=$((R_P50[$p] - R_P50[stub]))
 			fi
-			printf '%-12s %8s %6s %7s %7s %7s %7s %10s %10s %5s  %s\n' \
-				"$(label "$p")" "${R_QPS[$p]}" \
+			# shellcheck disable=SC2059
+			printf "$fmt" "$(label "$p")" "${R_QPS[$p]}" \
 				"$(ratio "${R_QPS[redirect]:-}" "${R_QPS[$p]}")" \
 				"${R_AVG[$p]:--}" "${R_P50[$p]:--}" "${R_P99[$p]:--}" "$d" \
 				"${R_LLOST[$p]:-?}/${R_LSENT[$p]:-?}" \
 				"${R_LOST[$p]:-?}/${R_SENT[$p]:-?}" "${R_CPU[$p]:--}" \
+				"${R_CPUQ[$p]:--}" "${R_COLD[$p]:--}" \
 				"ok${R_NOTE[$p]:+ (${R_NOTE[$p]})}"
 		done
 		echo
 		echo "lost@rate: queries lost / sent in the latency rounds; lost@q$INFLIGHT: in the throughput rounds"
 		echo "cpu%: the serving process (dotguard, or Stubby) over the throughput rounds (100 = one core)"
+		echo "us/q: its CPU time (utime+stime, all threads) per answered query, median of the throughput rounds"
+		echo "cold_ms: from the server's exec to the path's first answer, median of $COLD_ROUNDS cold starts (see below)"
 		for p in $PATHS; do
 			[ "${R_STATUS[$p]:-}" = ok ] || continue
 			printf '  %-12s QPS per round %s; answers %s; UDP rcvbuf drops in its host %s%s\n' \
@@ -403,6 +481,15 @@ report()
 		fi
 		printf '  %-50s %-30s %s\n' "redirect p50 @${RATE} within 50 us of the stub's" \
 			"${R_P50[redirect]:--} vs ${R_P50[stub]:--} us (${d} us)" "$(verdict "$ok")"
+		echo "Standing targets:"
+		cpu_targets redirect dnat
+		cpu_targets stub dnat
+		cold_target redirect dnat
+		cold_target stub dnat
+		echo
+		read -ra names <<<"$PATHS"
+		cpu_details "${names[@]}"
+		cold_details "${names[@]}"
 		echo
 		echo "Checks on the redirect path (over all its dnsperf runs: warm-up, latency, throughput):"
 		ok=x
@@ -444,17 +531,25 @@ report()
 		echo "  Stubby as in bench-dot (kernel-default UDP socket buffer). The reference host has no"
 		echo "  dotguard; its guard is nftables DNAT (IPv4) with conntrack, route_localnet=1."
 		echo "  Snapshots: status-before.json, status-after.json; capture: uplinks.pcap."
+		echo "CPU per answered query counts the serving process only: the tc and XDP programs, the"
+		echo "  DNAT and softirq work run in other contexts."
+		echo "Cold starts: before the runs and the capture (until dotguard's guard is attached, the"
+		echo "  client's queries to $ROGUE4 leave by the uplink), the upstream up and warm. dotguard's"
+		echo "  start: config, BPF load, tc guard attached and pinned, capture veth pair, AF_XDP sockets,"
+		echo "  stub listeners, and the TLS handshake it opens to the upstream at start (detached between"
+		echo "  starts); its redirect and stub times come from the same starts. Stubby's: config, listener"
+		echo "  and the TLS handshake it opens at the first query; the DNAT rules are already in place."
 	} >"$txt"
 
 	{
-		echo "path,status,qps,sent,lost,avg_us,p50_us,p99_us,latency_sent,latency_lost,udp_rcvbuf_drops,cpu_pct,note"
+		echo "path,status,qps,sent,lost,avg_us,p50_us,p99_us,latency_sent,latency_lost,udp_rcvbuf_drops,cpu_pct,note,$CSV_CPU,$CSV_COLD"
 		for p in $PATHS; do
-			printf '%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,"%s"\n' \
+			printf '%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,"%s",%s,%s\n' \
 				"$(label "$p")" "${R_STATUS[$p]:-skipped}" "${R_QPS[$p]:-}" \
 				"${R_SENT[$p]:-}" "${R_LOST[$p]:-}" "${R_AVG[$p]:-}" \
 				"${R_P50[$p]:-}" "${R_P99[$p]:-}" "${R_LSENT[$p]:-}" \
 				"${R_LLOST[$p]:-}" "${R_DROPS[$p]:-}" "${R_CPU[$p]:-}" \
-				"${R_NOTE[$p]:-}"
+				"${R_NOTE[$p]:-}" "$(csv_cpu "$p")" "$(csv_cold "$p")"
 		done
 	} >"$csv"
 	json "$inw" "$rg" "$pg" "$ph" "$red" "$bq" "$ba" "$btd" "$bbf" "$xd"
@@ -523,6 +618,7 @@ main()
 	world
 	pki
 	upstream "$NS_GH" "$NS_RH"
+	cold_phase
 	capture_start
 	for p in $PATHS; do
 		T_IDX[$p]=$idx
