@@ -17,10 +17,11 @@
 #include <cmocka.h>
 
 #include "resolver.h"
-#include "fake_upstream.h"
 
 #define N_REQS (DG_CLIENTS_MAX + 2 * DG_CLIENT_INFLIGHT_MAX)
 #define N_FWD N_REQS
+
+#include "fake_upstream.h"
 
 /* A client request as a transport makes it; the reply lands here. */
 struct treq {
